@@ -1,0 +1,260 @@
+"""Load the embedded catalog plus an optional user overlay into one frozen `Catalog`.
+
+Every YAML file is a mapping whose keys are sections (`models`, `gpus`, `cloud`, `purchase`,
+`api`, `tco`, `tasks`, `precision_penalties`); list sections hold entries with an `id` (or
+`precision`), and an overlay entry with an existing id replaces the embedded one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from planner.catalog.schema import (
+    ApiOffer,
+    CloudOffer,
+    GpuSpec,
+    ModelSpec,
+    PrecisionPenalty,
+    PurchaseOffer,
+    TaskSpec,
+    TcoAssumptions,
+)
+from planner.errors import CatalogError
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "models": ModelSpec,
+    "gpus": GpuSpec,
+    "cloud": CloudOffer,
+    "purchase": PurchaseOffer,
+    "api": ApiOffer,
+    "tasks": TaskSpec,
+    "precision_penalties": PrecisionPenalty,
+}
+ENV_OVERLAY = "QWEN_PLAN_CATALOG"
+STALE_AFTER_DAYS = 365
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def data_dir(kind: str) -> Path:
+    """Folder of packaged data (`catalogs` or `templates`), wheel or source tree."""
+    packaged = Path(str(resources.files("planner"))) / "_data" / kind
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / kind
+
+
+def _entry_key(section: str, entry: BaseModel) -> str:
+    return str(getattr(entry, "precision" if section == "precision_penalties" else "id"))
+
+
+def _format_loc(loc: Iterable[int | str]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise CatalogError(f"{path}:{where} invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read ({exc.strerror})") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{path}: top level must be a mapping of sections {sorted([*SECTIONS, 'tco'])}")
+    return raw
+
+
+@dataclass
+class _Builder:
+    entries: dict[str, dict[str, BaseModel]] = field(default_factory=lambda: {s: {} for s in SECTIONS})
+    origin: dict[tuple[str, str], Path] = field(default_factory=dict)
+    tco: TcoAssumptions | None = None
+
+    def add_file(self, path: Path, overlay: bool) -> None:
+        raw = _read_yaml(path)
+        for section, value in raw.items():
+            if section == "tco":
+                self.tco = _validate(TcoAssumptions, value, path, "tco")
+                continue
+            if section not in SECTIONS:
+                raise CatalogError(
+                    f"{path}: unknown section {section!r}; accepted: {', '.join([*SECTIONS, 'tco'])}"
+                )
+            if not isinstance(value, list):
+                raise CatalogError(f"{path}: {section} must be a list of entries")
+            seen_here: set[str] = set()
+            for i, item in enumerate(value):
+                entry = _validate(SECTIONS[section], item, path, f"{section}[{i}]")
+                key = _entry_key(section, entry)
+                if key in seen_here or (not overlay and key in self.entries[section]):
+                    first = self.origin.get((section, key), path)
+                    raise CatalogError(f"{path}: {section}[{i}].id: duplicate id {key!r} (also in {first})")
+                seen_here.add(key)
+                self.entries[section][key] = entry
+                self.origin[(section, key)] = path
+
+    def add_dir(self, root: Path, overlay: bool) -> None:
+        if not root.is_dir():
+            raise CatalogError(f"{root}: catalog folder not found")
+        files = sorted(root.rglob("*.yaml")) + sorted(root.rglob("*.yml"))
+        for path in files:
+            self.add_file(path, overlay)
+
+
+def _validate(model: type[M], item: Any, path: Path, where: str) -> M:
+    try:
+        return model.model_validate(item)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = _format_loc(err["loc"])
+        ident = item.get("id") if isinstance(item, dict) else None
+        label = f"{where} ({ident})" if ident else where
+        field_part = f".{loc}" if loc else ""
+        value = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
+        raise CatalogError(f"{path}: {label}{field_part}: {err['msg']}{value}") from None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The frozen catalog. Callers ask it questions instead of walking raw data."""
+
+    models: dict[str, ModelSpec]
+    gpus: dict[str, GpuSpec]
+    cloud: dict[str, CloudOffer]
+    purchase: dict[str, PurchaseOffer]
+    api: dict[str, ApiOffer]
+    tasks: dict[str, TaskSpec]
+    penalties: dict[str, PrecisionPenalty]
+    tco: TcoAssumptions
+    origin: dict[tuple[str, str], Path]
+
+    def model(self, model_id: str) -> ModelSpec:
+        return _lookup(self.models, model_id, "model")
+
+    def gpu(self, gpu_id: str) -> GpuSpec:
+        return _lookup(self.gpus, gpu_id, "gpu")
+
+    def task(self, task_id: str) -> TaskSpec:
+        return _lookup(self.tasks, task_id, "task")
+
+    def offers_for(self, gpu_id: str) -> list[CloudOffer]:
+        return [o for o in self.cloud.values() if o.gpu == gpu_id]
+
+    def purchases_for(self, gpu_id: str) -> list[PurchaseOffer]:
+        return [o for o in self.purchase.values() if o.gpu == gpu_id]
+
+    def api_offers_for(self, model_id: str) -> list[ApiOffer]:
+        return [o for o in self.api.values() if o.model == model_id]
+
+    def checkpoints_of(self, model_id: str) -> dict[str, Any]:
+        return {c.precision: c for c in self.model(model_id).checkpoints}
+
+    def penalty(self, precision: str) -> float:
+        p = self.penalties.get(precision)
+        return p.points if p else 0.0
+
+
+def _lookup(table: dict[str, M], key: str, what: str) -> M:
+    try:
+        return table[key]
+    except KeyError:
+        raise CatalogError(f"unknown {what} {key!r}; accepted: {', '.join(sorted(table))}") from None
+
+
+def check_references(cat: Catalog) -> list[str]:
+    """Dangling ids, as `file: field: message` lines."""
+    problems: list[str] = []
+
+    def where(section: str, key: str) -> Path:
+        return cat.origin.get((section, key), Path("?"))
+
+    for o in cat.cloud.values():
+        if o.gpu not in cat.gpus:
+            problems.append(f"{where('cloud', o.id)}: cloud ({o.id}).gpu: unknown gpu {o.gpu!r}")
+    for p in cat.purchase.values():
+        if p.gpu not in cat.gpus:
+            problems.append(f"{where('purchase', p.id)}: purchase ({p.id}).gpu: unknown gpu {p.gpu!r}")
+    for a in cat.api.values():
+        if a.model not in cat.models:
+            problems.append(f"{where('api', a.id)}: api ({a.id}).model: unknown model {a.model!r}")
+    for m in cat.models.values():
+        if m.hosted_twin_of and m.hosted_twin_of not in cat.models:
+            problems.append(f"{where('models', m.id)}: models ({m.id}).hosted_twin_of: unknown model")
+        for md in m.published_minimums:
+            if md.gpu not in cat.gpus:
+                problems.append(
+                    f"{where('models', m.id)}: models ({m.id}).published_minimums.gpu: unknown gpu {md.gpu!r}"
+                )
+    known_benchmarks = {b.benchmark for m in cat.models.values() for b in m.benchmarks}
+    for t in cat.tasks.values():
+        for w in t.quality:
+            if w.benchmark not in known_benchmarks:
+                problems.append(
+                    f"{where('tasks', t.id)}: tasks ({t.id}).quality.benchmark: "
+                    f"no model publishes {w.benchmark!r}"
+                )
+    return problems
+
+
+def stale_entries(cat: Catalog, today: dt.date | None = None) -> list[str]:
+    """Prices older than 12 months: still used, but flagged wherever they appear."""
+    today = today or dt.date.today()
+    out: list[str] = []
+    priced: list[tuple[str, Any]] = [
+        *(("cloud", o) for o in cat.cloud.values()),
+        *(("purchase", o) for o in cat.purchase.values()),
+        *(("api", o) for o in cat.api.values()),
+    ]
+    for section, o in priced:
+        age = (today - o.as_of).days
+        if age > STALE_AFTER_DAYS:
+            out.append(f"{cat.origin.get((section, o.id), '?')}: {section} ({o.id}): price as_of {o.as_of} "
+                       f"is {age // 30} months old")
+    return out
+
+
+def is_stale(as_of: dt.date, today: dt.date | None = None) -> bool:
+    return ((today or dt.date.today()) - as_of).days > STALE_AFTER_DAYS
+
+
+def load_catalog(overlay: Path | str | None = None, *, embedded: Path | None = None) -> Catalog:
+    """Embedded catalog, then overlay (argument, else $QWEN_PLAN_CATALOG) on top."""
+    b = _Builder()
+    b.add_dir(embedded or data_dir("catalogs"), overlay=False)
+    overlay = overlay or os.environ.get(ENV_OVERLAY) or None
+    if overlay:
+        b.add_dir(Path(overlay), overlay=True)
+    if b.tco is None:
+        raise CatalogError("catalog has no `tco` section (on-prem assumptions)")
+    e = b.entries
+    cat = Catalog(
+        models=dict(e["models"]),  # type: ignore[arg-type]
+        gpus=dict(e["gpus"]),  # type: ignore[arg-type]
+        cloud=dict(e["cloud"]),  # type: ignore[arg-type]
+        purchase=dict(e["purchase"]),  # type: ignore[arg-type]
+        api=dict(e["api"]),  # type: ignore[arg-type]
+        tasks=dict(e["tasks"]),  # type: ignore[arg-type]
+        penalties=dict(e["precision_penalties"]),  # type: ignore[arg-type]
+        tco=b.tco,
+        origin=b.origin,
+    )
+    problems = check_references(cat)
+    if problems:
+        raise CatalogError(problems[0])
+    return cat

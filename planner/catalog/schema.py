@@ -1,0 +1,295 @@
+"""Typed, frozen shapes of the catalog. Every entry carries `source` and `as_of`.
+
+Unknown facts are `null` in YAML with a reason under `unknown: {field: reason}`; the
+validator checks that every `None` number has such a reason, so nothing is silently invented.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Precision = Literal["bf16", "fp8", "int4", "nvfp4"]
+KvDtype = Literal["bf16", "fp8"]
+Engine = Literal["vllm", "sglang"]
+Vendor = Literal["nvidia", "amd"]
+TaskId = Literal["docs", "chat", "coding", "math", "agentic", "vision", "video"]
+
+PRECISIONS: tuple[Precision, ...] = ("bf16", "fp8", "int4", "nvfp4")
+TASKS: tuple[TaskId, ...] = ("docs", "chat", "coding", "math", "agentic", "vision", "video")
+ENGINES: tuple[Engine, ...] = ("vllm", "sglang")
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Sourced(Frozen):
+    """Anything holding numbers: where they come from and when they were true."""
+
+    source: str = Field(min_length=3, description="Where the numbers come from (URL, repo@commit, doc).")
+    as_of: dt.date = Field(description="Date the source was read or published.")
+    unknown: dict[str, str] = Field(
+        default_factory=dict, description="Field name -> why the value is null (not found, not applicable)."
+    )
+
+    @model_validator(mode="after")
+    def _nulls_are_explained(self) -> Sourced:
+        for name in type(self).model_fields:
+            if name in ("unknown",):
+                continue
+            if getattr(self, name) is None and name not in self.unknown:
+                raise ValueError(f"{name} is null: add `unknown: {{{name}: <reason>}}` to say why")
+        return self
+
+
+# ---------------------------------------------------------------- models
+
+
+class VisionEncoder(Frozen):
+    depth: int = Field(gt=0)
+    hidden_size: int = Field(gt=0)
+    intermediate_size: int = Field(gt=0)
+    num_heads: int = Field(gt=0)
+    patch_size: int = Field(gt=0)
+    temporal_patch_size: int = Field(gt=0)
+    spatial_merge_size: int = Field(gt=0)
+    out_hidden_size: int = Field(gt=0)
+
+
+class Architecture(Sourced):
+    """Text-model geometry as in the Hugging Face config.json (`text_config`)."""
+
+    num_layers: int = Field(gt=0)
+    full_attention_interval: int = Field(gt=0, description="Every Nth layer is full attention (KV cache).")
+    hidden_size: int = Field(gt=0)
+    intermediate_size: int | None = Field(default=None, description="Dense FFN width; null for MoE.")
+    num_attention_heads: int = Field(gt=0)
+    num_kv_heads: int = Field(gt=0)
+    head_dim: int = Field(gt=0)
+    linear_num_key_heads: int = Field(gt=0)
+    linear_num_value_heads: int = Field(gt=0)
+    linear_key_head_dim: int = Field(gt=0)
+    linear_value_head_dim: int = Field(gt=0)
+    linear_conv_kernel_dim: int = Field(gt=0)
+    num_experts: int | None = Field(default=None, description="Routed experts; null for dense.")
+    experts_per_token: int | None = None
+    shared_experts: int | None = None
+    moe_intermediate_size: int | None = None
+    shared_expert_intermediate_size: int | None = None
+    vocab_size: int = Field(gt=0)
+    tie_word_embeddings: bool
+    native_context: int = Field(gt=0)
+    extended_context: int = Field(gt=0)
+    mtp_layers: int = Field(ge=0)
+    ssm_state_dtype: Literal["float32", "bfloat16"]
+    vision: VisionEncoder
+
+    @property
+    def n_full_layers(self) -> int:
+        return self.num_layers // self.full_attention_interval
+
+    @property
+    def n_linear_layers(self) -> int:
+        return self.num_layers - self.n_full_layers
+
+    @property
+    def is_moe(self) -> bool:
+        return self.num_experts is not None
+
+
+class ParamCounts(Sourced):
+    total: int = Field(gt=0, description="All parameters in the HF safetensors (text + vision + MTP).")
+    text: int | None = Field(default=None, gt=0)
+    vision: int | None = Field(default=None, gt=0)
+    mtp: int | None = Field(default=None, gt=0)
+    active: int | None = Field(default=None, gt=0, description="Per token, text model, incl. embeddings.")
+
+
+class Checkpoint(Sourced):
+    precision: Precision
+    repo: str
+    disk_bytes: int | None = Field(default=None, gt=0)
+    disk_bytes_computed: bool = Field(
+        default=False, description="True when disk_bytes is computed from params, not published."
+    )
+    official: bool = True
+
+
+class BenchmarkScore(Sourced):
+    benchmark: str
+    score: float
+    thinking: bool = True
+    stand_in_for: str | None = Field(
+        default=None, description="Set when the score is another model's, standing in (e.g. Flash)."
+    )
+
+
+class EngineSupport(Sourced):
+    min_version: str | None = None
+    flags: list[str] = Field(default_factory=list, description="Always-on flags (parsers).")
+    tool_flags: list[str] = Field(default_factory=list)
+    mtp_flags: list[str] = Field(default_factory=list)
+
+
+class MinimumDeployment(Sourced):
+    """A published minimum (e.g. a vLLM recipe): used to check the memory model."""
+
+    precision: Precision
+    gpu: str
+    count: int = Field(gt=0)
+
+
+class ModelSpec(Sourced):
+    id: str
+    name: str
+    hf_config: str | None = Field(default=None, description="Copy of config.json shipped with the catalog.")
+    release_date: dt.date
+    license: str | None = None
+    open_weights: bool
+    hosted_twin_of: str | None = Field(default=None, description="Open model this hosted model serves.")
+    max_output_tokens: int | None = Field(default=None, gt=0)
+    params: ParamCounts | None = None
+    architecture: Architecture | None = None
+    checkpoints: list[Checkpoint] = Field(default_factory=list)
+    benchmarks: list[BenchmarkScore] = Field(default_factory=list)
+    engines: dict[Engine, EngineSupport] = Field(default_factory=dict)
+    published_minimums: list[MinimumDeployment] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _open_models_are_complete(self) -> ModelSpec:
+        if self.open_weights and (self.architecture is None or self.params is None or not self.checkpoints):
+            raise ValueError("open-weights models need params, architecture and checkpoints")
+        return self
+
+
+# ---------------------------------------------------------------- GPUs
+
+
+class Tflops(Frozen):
+    """Dense tensor-core TFLOPS (no sparsity). null = not supported natively."""
+
+    bf16: float = Field(gt=0)
+    fp8: float | None = Field(default=None, gt=0)
+    fp4: float | None = Field(default=None, gt=0)
+    int8: float | None = Field(default=None, gt=0)
+
+
+class GpuSpec(Sourced):
+    id: str
+    name: str
+    vendor: Vendor
+    family: str = Field(description="Efficiency family: ampere, ada, hopper, blackwell, cdna3, cdna4.")
+    memory_gb: float = Field(gt=0, description="Nameplate memory, GB.")
+    memory_gib_usable: float = Field(gt=0, description="What the driver reports; size the KV cache from it.")
+    bandwidth_tb_s: float = Field(gt=0)
+    tflops: Tflops
+    native_precisions: list[Precision]
+    interconnect: Literal["nvlink", "pcie", "infinity-fabric"]
+    interconnect_gb_s: float = Field(gt=0, description="Per GPU, bidirectional, GB/s.")
+    gpus_per_node: int = Field(gt=0)
+    nvlink_domain: int = Field(gt=0, description="GPUs reachable over the fast link (72 on NVL72).")
+    tdp_w: float = Field(gt=0)
+    year: int
+    k8s_resource: str = Field(description="Extended resource name, e.g. nvidia.com/gpu.")
+    node_label_key: str
+    node_label_value: str
+
+
+# ---------------------------------------------------------------- offers
+
+
+class CloudOffer(Sourced):
+    id: str
+    provider: str
+    instance_type: str
+    gpu: str
+    gpus: int = Field(gt=0)
+    region: str
+    usd_per_hour: float | None = Field(default=None, gt=0, description="Instance on-demand $/hour.")
+    usd_per_hour_1y: float | None = Field(default=None, gt=0, description="Instance 1-year committed $/hour.")
+    usd_per_hour_3y: float | None = Field(default=None, gt=0, description="Instance 3-year committed $/hour.")
+
+
+class PurchaseOffer(Sourced):
+    id: str
+    gpu: str
+    unit: Literal["gpu", "server", "rack"]
+    gpus_per_unit: int = Field(gt=0)
+    usd: float = Field(gt=0)
+    includes_server: bool = Field(description="True when the price already covers the host server.")
+
+
+class TcoAssumptions(Sourced):
+    power_usd_per_kwh: float = Field(gt=0)
+    pue: float = Field(ge=1.0)
+    depreciation_years: float = Field(gt=0)
+    utilization: float = Field(gt=0, le=1)
+    server_power_factor: float = Field(ge=1.0, description="Server draw ÷ GPU TDP.")
+    server_overhead_factor: float = Field(ge=1.0, description="Server price ÷ GPU price when only GPUs quoted.")
+    network_fraction: float = Field(ge=0, lt=1, description="Cluster network share of total capex.")
+    colo_usd_per_kw_month: float = Field(ge=0)
+    ops_usd_per_gpu_month: float = Field(ge=0)
+
+
+class ApiTier(Frozen):
+    max_input_tokens: int | None = Field(default=None, gt=0, description="Upper bound of the tier; null = open.")
+    usd_per_m_input: float = Field(gt=0)
+    usd_per_m_output: float = Field(gt=0)
+
+
+class ApiOffer(Sourced):
+    id: str
+    model: str
+    provider: str
+    tiers: list[ApiTier] = Field(min_length=1)
+    usd_per_m_cached_input: float | None = Field(default=None, gt=0)
+    max_context: int | None = Field(default=None, gt=0)
+
+
+class Offers(Frozen):
+    cloud: list[CloudOffer] = Field(default_factory=list)
+    purchase: list[PurchaseOffer] = Field(default_factory=list)
+    api: list[ApiOffer] = Field(default_factory=list)
+    tco: TcoAssumptions | None = None
+
+
+# ---------------------------------------------------------------- tasks
+
+
+class BenchmarkWeight(Frozen):
+    benchmark: str
+    weight: float = Field(gt=0)
+
+
+class RequestShape(Sourced):
+    isl: int = Field(gt=0, description="Text input tokens per request.")
+    osl: int = Field(gt=0, description="Output tokens per request.")
+    images_per_request: float = Field(default=0, ge=0)
+    image_pixels: int = Field(default=0, ge=0, description="Pixels per image/page after resize.")
+    video_frames_per_request: float = Field(default=0, ge=0)
+    video_frame_pixels: int = Field(default=0, ge=0)
+    prefix_hit: float = Field(default=0, ge=0, le=1)
+
+
+class LatencyTargets(Sourced):
+    ttft_ms: float = Field(gt=0, description="p95 time to first token.")
+    tpot_ms: float = Field(gt=0, description="p95 time per output token.")
+
+
+class TaskSpec(Frozen):
+    id: TaskId
+    description: str
+    quality: list[BenchmarkWeight] = Field(min_length=1)
+    quality_source: str
+    shape: RequestShape
+    targets: LatencyTargets
+
+
+class PrecisionPenalty(Sourced):
+    """Quality points lost by a quantised checkpoint relative to BF16."""
+
+    precision: Precision
+    points: float = Field(ge=0)

