@@ -58,8 +58,8 @@ class Option(_Frozen):
     instances: int = Field(description="Cloud instances, on-prem servers, or 0 for API.")
     monthly_cost_usd: float
     usd_per_million_tokens: float
-    ttft_ms: float
-    tpot_ms: float
+    ttft_ms: float | None = Field(description="p95 TTFT, ms; None for a hosted API (not modelled).")
+    tpot_ms: float | None = Field(description="p95 TPOT, ms; None for a hosted API (not modelled).")
     capacity_rps: float
     capacity_tokens_per_day: float
     batch_per_replica: int
@@ -88,3 +88,4 @@ class Plan(_Frozen):
     queueing_model: str
     candidates_evaluated: int
     stale_prices: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)

@@ -8,12 +8,13 @@ Every YAML file is a mapping whose keys are sections (`models`, `gpus`, `cloud`,
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -41,6 +42,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
 }
 ENV_OVERLAY = "QWEN_PLAN_CATALOG"
 STALE_AFTER_DAYS = 365
+# libyaml when present: the catalog is parsed on every CLI start.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -66,7 +69,7 @@ def _format_loc(loc: Iterable[int | str]) -> str:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -85,34 +88,72 @@ class _Builder:
     entries: dict[str, dict[str, BaseModel]] = field(default_factory=lambda: {s: {} for s in SECTIONS})
     origin: dict[tuple[str, str], Path] = field(default_factory=dict)
     tco: TcoAssumptions | None = None
+    errors: list[str] | None = None
+    """When a list, problems are collected there (validate: report them all) instead of raised."""
+    overlay_seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def _fail(self, exc: CatalogError) -> None:
+        if self.errors is None:
+            raise exc
+        self.errors.append(str(exc))
 
     def add_file(self, path: Path, overlay: bool) -> None:
-        raw = _read_yaml(path)
+        try:
+            raw = _read_yaml(path)
+        except CatalogError as exc:
+            self._fail(exc)
+            return
         for section, value in raw.items():
-            if section == "tco":
-                self.tco = _validate(TcoAssumptions, value, path, "tco")
-                continue
-            if section not in SECTIONS:
-                raise CatalogError(
-                    f"{path}: unknown section {section!r}; accepted: {', '.join([*SECTIONS, 'tco'])}"
-                )
-            if not isinstance(value, list):
-                raise CatalogError(f"{path}: {section} must be a list of entries")
-            seen_here: set[str] = set()
-            for i, item in enumerate(value):
+            try:
+                self._add_section(path, section, value, overlay)
+            except CatalogError as exc:
+                self._fail(exc)
+
+    def _add_section(self, path: Path, section: str, value: Any, overlay: bool) -> None:
+        if section == "tco":
+            self.tco = self._tco(path, value, overlay)
+            return
+        if section not in SECTIONS:
+            raise CatalogError(
+                f"{path}: unknown section {section!r}; accepted: {', '.join([*SECTIONS, 'tco'])}"
+            )
+        if not isinstance(value, list):
+            raise CatalogError(f"{path}: {section} must be a list of entries")
+        seen_here: set[str] = set()
+        for i, item in enumerate(value):
+            try:
                 entry = _validate(SECTIONS[section], item, path, f"{section}[{i}]")
-                key = _entry_key(section, entry)
-                if key in seen_here or (not overlay and key in self.entries[section]):
-                    first = self.origin.get((section, key), path)
-                    raise CatalogError(f"{path}: {section}[{i}].id: duplicate id {key!r} (also in {first})")
-                seen_here.add(key)
-                self.entries[section][key] = entry
-                self.origin[(section, key)] = path
+            except CatalogError as exc:
+                self._fail(exc)
+                continue
+            key = _entry_key(section, entry)
+            key_field = "precision" if section == "precision_penalties" else "id"
+            clash = (section, key) in self.overlay_seen if overlay else key in self.entries[section]
+            if key in seen_here or clash:
+                first = self.origin.get((section, key), path)
+                where = f"{path}: {section}[{i}].{key_field}"
+                self._fail(CatalogError(f"{where}: duplicate id {key!r} (also in {first})"))
+                continue
+            seen_here.add(key)
+            if overlay:
+                self.overlay_seen.add((section, key))
+            self.entries[section][key] = entry
+            self.origin[(section, key)] = path
+
+    def _tco(self, path: Path, value: Any, overlay: bool) -> TcoAssumptions:
+        # An overlay may change a few TCO numbers; it must still say where they come from.
+        if overlay and self.tco is not None and isinstance(value, dict):
+            missing = [k for k in ("source", "as_of") if k not in value]
+            if missing:
+                raise CatalogError(f"{path}: tco.{missing[0]}: required when an overlay changes tco")
+            value = {**self.tco.model_dump(exclude={"unknown"}), **value}
+        return _validate(TcoAssumptions, value, path, "tco")
 
     def add_dir(self, root: Path, overlay: bool) -> None:
         if not root.is_dir():
-            raise CatalogError(f"{root}: catalog folder not found")
-        files = sorted(root.rglob("*.yaml")) + sorted(root.rglob("*.yml"))
+            self._fail(CatalogError(f"{root}: catalog folder not found"))
+            return
+        files = sorted([*root.rglob("*.yaml"), *root.rglob("*.yml")])
         for path in files:
             self.add_file(path, overlay)
 
@@ -121,13 +162,38 @@ def _validate(model: type[M], item: Any, path: Path, where: str) -> M:
     try:
         return model.model_validate(item)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        # A misspelt field also shows up as a missing one; the typo is the error worth reporting.
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        err = errors[0]
         loc = _format_loc(err["loc"])
         ident = item.get("id") if isinstance(item, dict) else None
         label = f"{where} ({ident})" if ident else where
         field_part = f".{loc}" if loc else ""
-        value = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
-        raise CatalogError(f"{path}: {label}{field_part}: {err['msg']}{value}") from None
+        extra = err["type"] == "extra_forbidden"
+        show_value = "input" in err and not isinstance(err["input"], dict) and not extra
+        value = f" (got {err['input']!r})" if show_value else ""
+        hint = _did_you_mean(model, err["loc"]) if extra else ""
+        raise CatalogError(f"{path}: {label}{field_part}: {err['msg']}{value}{hint}") from None
+
+
+def _did_you_mean(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """`; did you mean 'memory_gb'?` for a misspelt field, walking nested models along `loc`."""
+    target: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int) or not (isinstance(target, type) and issubclass(target, BaseModel)):
+            continue
+        info = target.model_fields.get(part)
+        if info is None:
+            return ""
+        ann = info.annotation
+        inner = [a for a in (*get_args(ann), ann) if isinstance(a, type) and issubclass(a, BaseModel)]
+        for arg in get_args(ann):  # list[Model] / dict[str, Model]
+            inner.extend(a for a in get_args(arg) if isinstance(a, type) and issubclass(a, BaseModel))
+        target = inner[0] if inner else None
+    if not (isinstance(target, type) and issubclass(target, BaseModel)):
+        return ""
+    close = difflib.get_close_matches(str(loc[-1]), list(target.model_fields), n=1)
+    return f"; did you mean {close[0]!r}?" if close else f"; accepted: {', '.join(target.model_fields)}"
 
 
 @dataclass(frozen=True)
@@ -194,13 +260,20 @@ def check_references(cat: Catalog) -> list[str]:
         if a.model not in cat.models:
             problems.append(f"{where('api', a.id)}: api ({a.id}).model: unknown model {a.model!r}")
     for m in cat.models.values():
+        at = f"{where('models', m.id)}: models ({m.id})"
         if m.hosted_twin_of and m.hosted_twin_of not in cat.models:
-            problems.append(f"{where('models', m.id)}: models ({m.id}).hosted_twin_of: unknown model")
+            problems.append(f"{at}.hosted_twin_of: unknown model {m.hosted_twin_of!r}")
+        if m.hf_config and not (where("models", m.id).parent / m.hf_config).is_file():
+            problems.append(f"{at}.hf_config: file {m.hf_config!r} not found next to the YAML")
+        precisions = {c.precision for c in m.checkpoints}
         for md in m.published_minimums:
             if md.gpu not in cat.gpus:
-                problems.append(
-                    f"{where('models', m.id)}: models ({m.id}).published_minimums.gpu: unknown gpu {md.gpu!r}"
-                )
+                problems.append(f"{at}.published_minimums.gpu: unknown gpu {md.gpu!r}")
+            if md.precision not in precisions:
+                problems.append(f"{at}.published_minimums.precision: model has no {md.precision} checkpoint")
+        for b in m.benchmarks:
+            if b.stand_in_for and b.stand_in_for not in cat.models:
+                problems.append(f"{at}.benchmarks.stand_in_for: unknown model {b.stand_in_for!r}")
     known_benchmarks = {b.benchmark for m in cat.models.values() for b in m.benchmarks}
     for t in cat.tasks.values():
         for w in t.quality:
@@ -233,17 +306,20 @@ def is_stale(as_of: dt.date, today: dt.date | None = None) -> bool:
     return ((today or dt.date.today()) - as_of).days > STALE_AFTER_DAYS
 
 
-def load_catalog(overlay: Path | str | None = None, *, embedded: Path | None = None) -> Catalog:
-    """Embedded catalog, then overlay (argument, else $QWEN_PLAN_CATALOG) on top."""
-    b = _Builder()
+def _builder(overlay: Path | str | None, embedded: Path | None, errors: list[str] | None) -> _Builder:
+    b = _Builder(errors=errors)
     b.add_dir(embedded or data_dir("catalogs"), overlay=False)
     overlay = overlay or os.environ.get(ENV_OVERLAY) or None
     if overlay:
         b.add_dir(Path(overlay), overlay=True)
+    return b
+
+
+def _assemble(b: _Builder) -> Catalog:
     if b.tco is None:
         raise CatalogError("catalog has no `tco` section (on-prem assumptions)")
     e = b.entries
-    cat = Catalog(
+    return Catalog(
         models=dict(e["models"]),  # type: ignore[arg-type]
         gpus=dict(e["gpus"]),  # type: ignore[arg-type]
         cloud=dict(e["cloud"]),  # type: ignore[arg-type]
@@ -254,7 +330,29 @@ def load_catalog(overlay: Path | str | None = None, *, embedded: Path | None = N
         tco=b.tco,
         origin=b.origin,
     )
+
+
+def load_catalog(overlay: Path | str | None = None, *, embedded: Path | None = None) -> Catalog:
+    """Embedded catalog, then overlay (argument, else $QWEN_PLAN_CATALOG) on top."""
+    cat = _assemble(_builder(overlay, embedded, errors=None))
     problems = check_references(cat)
     if problems:
         raise CatalogError(problems[0])
     return cat
+
+
+def load_catalog_collecting(
+    overlay: Path | str | None = None, *, embedded: Path | None = None
+) -> tuple[Catalog | None, list[str]]:
+    """Like `load_catalog`, but every problem is returned (one line each) instead of the first raised.
+
+    The catalog is built from the entries that did validate, so reference checks still run;
+    it is None only when no `tco` section survived.
+    """
+    errors: list[str] = []
+    b = _builder(overlay, embedded, errors)
+    try:
+        cat = _assemble(b)
+    except CatalogError as exc:
+        return None, [*errors, str(exc)]
+    return cat, [*errors, *check_references(cat)]

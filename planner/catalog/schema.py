@@ -7,7 +7,8 @@ validator checks that every `None` number has such a reason, so nothing is silen
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import types
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -37,12 +38,24 @@ class Sourced(Frozen):
 
     @model_validator(mode="after")
     def _nulls_are_explained(self) -> Sourced:
-        for name in type(self).model_fields:
-            if name in ("unknown",):
+        # Only numbers: a null number is a missing fact; a null link (e.g. `stand_in_for`) is
+        # simply "not applicable".
+        for name, info in type(self).model_fields.items():
+            if name == "unknown" or not _is_number(info.annotation):
                 continue
             if getattr(self, name) is None and name not in self.unknown:
                 raise ValueError(f"{name} is null: add `unknown: {{{name}: <reason>}}` to say why")
+        for name in self.unknown:
+            if name not in type(self).model_fields:
+                accepted = ", ".join(type(self).model_fields)
+                raise ValueError(f"unknown.{name}: no such field; accepted: {accepted}")
         return self
+
+
+def _is_number(annotation: Any) -> bool:
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_is_number(a) for a in get_args(annotation))
+    return annotation in (int, float)
 
 
 # ---------------------------------------------------------------- models
@@ -57,6 +70,9 @@ class VisionEncoder(Frozen):
     temporal_patch_size: int = Field(gt=0)
     spatial_merge_size: int = Field(gt=0)
     out_hidden_size: int = Field(gt=0)
+    num_position_embeddings: int | None = Field(
+        default=None, gt=0, description="Learned position table size; needed only to count vision params."
+    )
 
 
 class Architecture(Sourced):
@@ -85,7 +101,15 @@ class Architecture(Sourced):
     extended_context: int = Field(gt=0)
     mtp_layers: int = Field(ge=0)
     ssm_state_dtype: Literal["float32", "bfloat16"]
+    attn_output_gate: bool = Field(default=True, description="Gated attention: q_proj also emits a gate.")
+    mtp_dedicated_embeddings: bool = Field(default=False, description="MTP layer has its own embeddings.")
     vision: VisionEncoder
+
+    @property
+    def layer_types(self) -> list[Literal["linear_attention", "full_attention"]]:
+        """Per-layer kind, as config.json `layer_types` (every Nth layer is full attention)."""
+        n = self.full_attention_interval
+        return ["full_attention" if (i + 1) % n == 0 else "linear_attention" for i in range(self.num_layers)]
 
     @property
     def n_full_layers(self) -> int:
@@ -140,6 +164,7 @@ class MinimumDeployment(Sourced):
     precision: Precision
     gpu: str
     count: int = Field(gt=0)
+    min_vram_gb: float | None = Field(default=None, gt=0, description="Published minimum total VRAM, GB.")
 
 
 class ModelSpec(Sourced):
@@ -228,14 +253,18 @@ class TcoAssumptions(Sourced):
     depreciation_years: float = Field(gt=0)
     utilization: float = Field(gt=0, le=1)
     server_power_factor: float = Field(ge=1.0, description="Server draw ÷ GPU TDP.")
-    server_overhead_factor: float = Field(ge=1.0, description="Server price ÷ GPU price when only GPUs quoted.")
+    server_overhead_factor: float = Field(
+        ge=1.0, description="Server price ÷ GPU price when only GPUs quoted."
+    )
     network_fraction: float = Field(ge=0, lt=1, description="Cluster network share of total capex.")
     colo_usd_per_kw_month: float = Field(ge=0)
     ops_usd_per_gpu_month: float = Field(ge=0)
 
 
 class ApiTier(Frozen):
-    max_input_tokens: int | None = Field(default=None, gt=0, description="Upper bound of the tier; null = open.")
+    max_input_tokens: int | None = Field(
+        default=None, gt=0, description="Upper bound of the tier; null = open."
+    )
     usd_per_m_input: float = Field(gt=0)
     usd_per_m_output: float = Field(gt=0)
 
@@ -247,6 +276,14 @@ class ApiOffer(Sourced):
     tiers: list[ApiTier] = Field(min_length=1)
     usd_per_m_cached_input: float | None = Field(default=None, gt=0)
     max_context: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _tiers_ascend(self) -> ApiOffer:
+        bounds = [t.max_input_tokens for t in self.tiers]
+        closed = [b for b in bounds if b is not None]
+        if None in bounds[:-1] or closed != sorted(set(closed)):
+            raise ValueError("tiers must ascend by max_input_tokens, with at most one open (null) tier, last")
+        return self
 
 
 class Offers(Frozen):
@@ -284,6 +321,7 @@ class TaskSpec(Frozen):
     description: str
     quality: list[BenchmarkWeight] = Field(min_length=1)
     quality_source: str
+    as_of: dt.date | None = Field(default=None, description="When the quality weights were chosen.")
     shape: RequestShape
     targets: LatencyTargets
 

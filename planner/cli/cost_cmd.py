@@ -1,0 +1,121 @@
+"""`qwen-plan cost`: the plan's options under every way of paying, side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from planner.cli.common import get_catalog
+from planner.cli.plan_cmd import build_request, request_options
+from planner.errors import RequestError
+from planner.report.procurement import Procurement
+
+
+def _usd(v: float | None) -> str:
+    return "—" if v is None else f"${v:,.0f}"
+
+
+def _tokens(t: float) -> str:
+    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if t >= scale:
+            return f"{t / scale:,.3g}{unit}"
+    return f"{t:,.0f}"
+
+
+def print_procurement(proc: Procurement, console: Console) -> None:
+    for o in proc.options:
+        title = f"Option {o.index}{' (recommended)' if o.recommended else ''}: {o.label}"
+        table = Table(title=title, title_justify="left")
+        for h in ("way of paying", "provider", "instance / item", "basis", "units", "GPUs", "capex",
+                  "$/month", "$/M out", "price as of"):
+            table.add_column(h, justify="right" if h in ("units", "GPUs", "capex", "$/month", "$/M out")
+                             else "left")
+        for r in o.rows:
+            ln = r.line
+            table.add_row(
+                ("★ " if r.chosen else "") + ln.kind, ln.provider, ln.instance or "", ln.basis,
+                str(ln.instances), str(ln.gpus), _usd(ln.capex_usd) if ln.capex_usd else "—",
+                _usd(ln.monthly_usd), "—" if r.usd_per_m_output is None else f"${r.usd_per_m_output:,.2f}",
+                ln.as_of.isoformat() + (" STALE" if ln.stale else ""),
+            )
+        console.print(table)
+        notes = []
+        if o.buy_vs_rent_against is not None:
+            notes.append("buying beats renting " + (
+                f"after {o.buy_vs_rent_months:.1f} months" if o.buy_vs_rent_months is not None else "never")
+                + f" (vs {o.buy_vs_rent_against})")
+        if o.api_breakeven_tokens_month is not None:
+            notes.append(f"self-hosting beats the API above {_tokens(o.api_breakeven_tokens_month)} "
+                         f"tokens/month (vs {o.api_breakeven_against})")
+        w = o.workload
+        notes.append(f"priced at {w.rps:,.3g} req/s ({w.basis}): {_tokens(w.input_tokens_month)} input + "
+                     f"{_tokens(w.output_tokens_month)} output tokens/month")
+        for n in notes:
+            console.print(f"  • {n}")
+    if proc.sensitivity:
+        table = Table(title="Sensitivity: the recommendation when load changes", title_justify="left")
+        for h in ("load", "recommendation", "$/month"):
+            table.add_column(h)
+        for p in proc.sensitivity:
+            table.add_row(f"{p.multiplier:g}×", p.summary, _usd(p.monthly_usd))
+        console.print(table)
+    if proc.stale:
+        console.print(f"⚠ {len(proc.stale)} price(s) older than 12 months on {proc.as_of}:")
+        for s in proc.stale:
+            console.print(f"  - {s}")
+
+
+@click.command("cost")
+@request_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="Output format on stdout.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write procurement.xlsx, procurement.csv, procurement.json and report.html here.")
+@click.option("--sensitivity/--no-sensitivity", default=True, show_default=True,
+              help="Re-plan at 0.5×, 2× and 5× the load (needs --rps, --concurrency or --tokens-per-day).")
+def command(
+    catalog_dir: Path | None, request_file: Path | None, fmt: str, out: Path | None, sensitivity: bool,
+    **flags: Any,
+) -> None:
+    """Cloud on-demand and committed, on-prem TCO and API cost of the plan and its alternatives."""
+    from planner import cost
+    from planner.plan import Option
+    from planner.report import csv_text, procurement_table, report_files
+    from planner.report.procurement import option_label
+    from planner.solver import solve
+
+    catalog = get_catalog(catalog_dir)
+    request = build_request(request_file, **flags)
+    plan = solve(request, catalog)
+
+    def summary(o: Option) -> str:
+        where = o.deploy if o.deploy != "cloud" else f"{o.provider} {o.instance} ×{o.instances}"
+        return f"{option_label(o)}, {where}"
+
+    points: list[cost.SensitivityPoint] = []
+    if sensitivity and request.has_load:
+        def replan(m: float) -> tuple[str, float]:
+            p = solve(cost.scale_load(request, m), catalog)
+            return summary(p.recommended), p.recommended.monthly_cost_usd
+
+        base = cost.SensitivityPoint(1.0, summary(plan.recommended), plan.recommended.monthly_cost_usd, True)
+        points = sorted([base, *cost.sensitivity(replan)], key=lambda p: p.multiplier)
+    proc = procurement_table(plan, catalog, sensitivity=points)
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            raise RequestError(f"--out: {out} exists and is not a folder")
+        out.mkdir(parents=True, exist_ok=True)
+        for name, data in sorted(report_files(plan, catalog, sensitivity=points).items()):
+            (out / name).write_bytes(data)
+    if fmt == "json":
+        click.echo(proc.to_json())
+    elif fmt == "csv":
+        click.echo(csv_text(proc), nl=False)
+    else:
+        print_procurement(proc, Console(width=160, highlight=False))
+        if out is not None:
+            click.echo(f"reports written to {out}")

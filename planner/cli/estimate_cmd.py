@@ -1,0 +1,176 @@
+"""`qwen-plan estimate`: memory, latency and throughput of one replica (or of each line of --cases)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+
+from planner.catalog.loader import Catalog
+from planner.catalog.schema import ENGINES, PRECISIONS
+from planner.cli.common import catalog_option, get_catalog
+from planner.errors import PlannerError, RequestError
+from planner.perf import Config, Estimate, Shape, estimate, max_batch
+
+KV_DTYPES = ("bf16", "fp8")
+REQUIRED = ("model", "gpu", "precision", "tp", "isl", "osl")
+CASE_FIELDS = {"model", "gpu", "precision", "tp", "batch", "isl", "osl", "ep", "kv_dtype", "engine", "mtp",
+               "prefix_hit"}
+
+# flat Estimate.breakdown key -> (group, name) in the JSON output
+GROUPS: dict[str, tuple[str, str]] = {
+    "weights_gb": ("memory_gb", "weights"),
+    "kv_cache_gb": ("memory_gb", "kv_cache"),
+    "recurrent_state_gb": ("memory_gb", "recurrent_state"),
+    "reserve_gb": ("memory_gb", "activations_workspace"),
+    "budget_gb": ("memory_gb", "budget"),
+    "shortfall_gb": ("memory_gb", "shortfall"),
+    "decode_memory_ms": ("decode_ms", "memory"),
+    "decode_compute_ms": ("decode_ms", "compute"),
+    "decode_comm_ms": ("decode_ms", "communication"),
+    "step_overhead_ms": ("decode_ms", "engine_overhead"),
+    "draft_ms": ("decode_ms", "mtp_draft"),
+    "prefill_share_ms": ("decode_ms", "interleaved_prefill"),
+    "step_ms": ("decode_ms", "step"),
+    "ttft_prefill_memory_ms": ("prefill_ms", "memory"),
+    "ttft_prefill_compute_ms": ("prefill_ms", "compute"),
+    "ttft_prefill_comm_ms": ("prefill_ms", "communication"),
+    "ttft_prefill_ms": ("prefill_ms", "total"),
+    "ttft_vision_ms": ("prefill_ms", "vision_encoder"),
+    "ttft_wait_ms": ("prefill_ms", "wait_for_step"),
+    "ttft_queue_ms": ("prefill_ms", "queue_for_memory"),
+    "ttft_request_overhead_ms": ("prefill_ms", "request_overhead"),
+}
+
+
+def _num(v: float) -> float | None:
+    return round(v, 3) if math.isfinite(v) else None
+
+
+def to_json(e: Estimate) -> dict[str, Any]:
+    breakdown: dict[str, Any] = {}
+    for key, value in sorted(e.breakdown.items()):
+        group, name = GROUPS.get(key, ("other", key))
+        breakdown.setdefault(group, {})[name] = _num(value)
+    return {
+        "fits": e.fits,
+        "batch": e.batch,
+        "effective_batch": e.effective_batch,
+        "memory_per_gpu_gb": _num(e.memory_per_gpu_gb),
+        "max_concurrency": e.max_concurrency,
+        "ttft_ms": _num(e.ttft_ms),
+        "tpot_ms": _num(e.tpot_ms),
+        "output_tokens_per_s": _num(e.output_tokens_per_s),
+        "output_tokens_per_s_per_gpu": _num(e.output_tokens_per_s_per_gpu),
+        "breakdown": breakdown,
+    }
+
+
+def _int(name: str, v: Any, minimum: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+        raise RequestError(f"{name}: must be an integer >= {minimum} (got {v!r})")
+    return v
+
+
+def _choice(name: str, v: Any, accepted: tuple[str, ...]) -> Any:
+    if v not in accepted:
+        raise RequestError(f"{name}: {v!r} is not one of {', '.join(accepted)}")
+    return v
+
+
+def run_case(cat: Catalog, case: dict[str, Any]) -> dict[str, Any]:
+    """One estimate from a mapping of the command's fields; bad values raise PlannerError."""
+    unknown = sorted(set(case) - CASE_FIELDS)
+    if unknown:
+        raise RequestError(f"{unknown[0]}: unknown field; accepted: {', '.join(sorted(CASE_FIELDS))}")
+    missing = [f for f in REQUIRED if case.get(f) is None]
+    if missing:
+        raise RequestError(f"{missing[0]}: required")
+    model = cat.model(str(case["model"]))
+    gpu = cat.gpu(str(case["gpu"]))
+    hit = case.get("prefix_hit", 0.0)
+    if isinstance(hit, bool) or not isinstance(hit, int | float) or not 0.0 <= hit <= 1.0:
+        raise RequestError(f"prefix_hit: must be a number within 0..1 (got {hit!r})")
+    cfg = Config(
+        model=model,
+        gpu=gpu,
+        precision=_choice("precision", case["precision"], PRECISIONS),
+        tp=_int("tp", case["tp"], 1),
+        ep=_int("ep", case.get("ep", 1), 1),
+        kv_dtype=_choice("kv_dtype", case.get("kv_dtype", "bf16"), KV_DTYPES),
+        engine=_choice("engine", case.get("engine", "vllm"), ENGINES),
+        mtp=_int("mtp", case.get("mtp", 0), 0),
+    )
+    shape = Shape(isl=_int("isl", case["isl"], 1), osl=_int("osl", case["osl"], 1), prefix_hit=float(hit))
+    batch = case.get("batch")
+    if batch is None:
+        batch = max(max_batch(cfg, shape), 1)
+    return to_json(estimate(cfg, shape, _int("batch", batch, 1)))
+
+
+def _table(d: dict[str, Any]) -> str:
+    lines = [f"{k:<30} {v}" for k, v in d.items() if k != "breakdown"]
+    for group, values in d["breakdown"].items():
+        lines.append(f"{group}:")
+        lines.extend(f"  {k:<28} {v}" for k, v in values.items())
+    return "\n".join(lines)
+
+
+def _cases(cat: Catalog, path: Path) -> None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RequestError(f"--cases: cannot read {path} ({exc.strerror})") from None
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            case = json.loads(line)
+            if not isinstance(case, dict):
+                raise RequestError("line must be a JSON object")
+            out = run_case(cat, case)
+        except json.JSONDecodeError as exc:
+            out = {"error": {"line": n, "message": f"invalid JSON ({exc.msg})"}}
+        except PlannerError as exc:
+            out = {"error": {"line": n, "message": str(exc)}}
+        click.echo(json.dumps(out, sort_keys=True))
+
+
+@click.command("estimate")
+@click.option("--model", help="Model id from the catalog, e.g. qwen3.5-35b-a3b.")
+@click.option("--gpu", help="GPU id from the catalog, e.g. h200.")
+@click.option("--precision", type=click.Choice(PRECISIONS), help="Weight precision of the checkpoint.")
+@click.option("--tp", type=click.IntRange(min=1), help="Tensor-parallel GPUs in the replica.")
+@click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Expert-parallel group size (divides --tp).")
+@click.option("--kv-dtype", type=click.Choice(KV_DTYPES), default="bf16", show_default=True)
+@click.option("--batch", type=click.IntRange(min=1), help="Concurrent sequences (default: as many as fit).")
+@click.option("--isl", type=click.IntRange(min=1), help="Input tokens per request.")
+@click.option("--osl", type=click.IntRange(min=1), help="Output tokens per request.")
+@click.option("--engine", type=click.Choice(ENGINES), default="vllm", show_default=True)
+@click.option("--mtp", type=click.IntRange(min=0), default=0, show_default=True,
+              help="MTP speculative tokens per step (0 = off).")
+@click.option("--prefix-hit", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Fraction of the prompt served from the prefix cache.")
+@click.option("--cases", "cases_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON lines with the same fields; writes one JSON object per line.")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@catalog_option
+def command(model: str | None, gpu: str | None, precision: str | None, tp: int | None, ep: int, kv_dtype: str,
+            batch: int | None, isl: int | None, osl: int | None, engine: str, mtp: int, prefix_hit: float,
+            cases_file: Path | None, fmt: str, catalog_dir: Path | None) -> None:
+    """Memory fit, TTFT, TPOT and throughput of one replica at a concurrency."""
+    cat = get_catalog(catalog_dir)
+    if cases_file is not None:
+        _cases(cat, cases_file)
+        return
+    case = {"model": model, "gpu": gpu, "precision": precision, "tp": tp, "ep": ep, "kv_dtype": kv_dtype,
+            "batch": batch, "isl": isl, "osl": osl, "engine": engine, "mtp": mtp, "prefix_hit": prefix_hit}
+    missing = [f for f in REQUIRED if case[f] is None]
+    if missing:
+        raise RequestError(f"--{missing[0]}: required (or give --cases FILE)")
+    out = run_case(cat, case)
+    click.echo(json.dumps(out, indent=2, sort_keys=True) if fmt == "json" else _table(out))

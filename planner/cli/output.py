@@ -1,0 +1,127 @@
+"""Print a Plan (table, JSON, YAML, Markdown) and write the --out folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from planner.catalog.loader import Catalog
+from planner.plan import Option, Plan
+
+
+def plan_json(plan: Plan) -> str:
+    return json.dumps(plan.model_dump(mode="json"), indent=2, sort_keys=False) + "\n"
+
+
+def _where(o: Option) -> str:
+    if o.deploy == "api":
+        return f"API ({o.provider})"
+    if o.deploy == "onprem":
+        return f"on-prem, {o.instances} server(s)"
+    return f"{o.provider} {o.instance} ×{o.instances}"
+
+
+def _fmt_ms(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:,.1f}"
+
+
+def _rows(options: list[Option]) -> list[list[str]]:
+    rows = []
+    for o in options:
+        shape = "—" if o.deploy == "api" else f"{o.precision} {o.gpu} TP{o.tp}" + (
+            f" EP{o.ep}" if o.ep > 1 else "") + f" ×{o.replicas}"
+        rows.append([
+            o.model, shape, o.engine or "—", _where(o), f"${o.monthly_cost_usd:,.0f}",
+            f"${o.usd_per_million_tokens:,.2f}", _fmt_ms(o.ttft_ms), _fmt_ms(o.tpot_ms),
+            f"{o.capacity_rps:,.2f}", f"{o.quality:.1f}",
+        ])
+    return rows
+
+
+HEADERS = ["model", "shape", "engine", "where", "$/month", "$/M out", "TTFT p95 ms", "TPOT ms", "req/s",
+           "quality"]
+
+
+def why(plan: Plan) -> list[str]:
+    """A short explanation of the choice, from the plan's own numbers."""
+    r = plan.recommended
+    res = plan.resolved
+    lines = []
+    if plan.request.has_load:
+        lines.append(f"cheapest option meeting the load, TTFT ≤ {res['ttft_ms']} ms and TPOT ≤ {res['tpot_ms']} ms"
+                     + (f", quality ≥ {plan.request.min_quality}" if plan.request.min_quality else "")
+                     + (f" within ${plan.request.budget:,.0f}/month" if plan.request.budget else ""))
+    else:
+        lines.append("highest task quality within the budget; capacity is what one replica sustains at the SLO")
+    lines.append(f"{plan.candidates_evaluated} candidate configurations evaluated; "
+                 f"{len(plan.rejected)} families rejected")
+    counts: dict[str, int] = {}
+    for rej in plan.rejected:
+        counts[rej.constraint] = counts.get(rej.constraint, 0) + 1
+    if counts:
+        lines.append("rejected by: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if r.deploy != "api" and plan.deployment is not None:
+        d = plan.deployment
+        lines.append(f"each replica: {d.gpus_per_replica}× {d.gpu}, batch up to {d.max_num_seqs}, "
+                     f"max model length {d.max_model_len}" + (f", MTP {d.mtp_tokens}" if d.mtp_tokens else ""))
+    lines.extend(plan.notes)
+    return lines
+
+
+def print_plan(plan: Plan, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(plan_json(plan), nl=False)
+        return
+    if fmt == "yaml":
+        click.echo(yaml.safe_dump(plan.model_dump(mode="json"), sort_keys=False), nl=False)
+        return
+    if fmt == "markdown":
+        click.echo(plan_markdown(plan), nl=False)
+        return
+    console = Console(width=160, highlight=False)
+    table = Table(title="Recommended plan and alternatives", show_lines=False)
+    for h in ["", *HEADERS]:
+        table.add_column(h)
+    for i, row in enumerate(_rows([plan.recommended, *plan.alternatives])):
+        table.add_row("★" if i == 0 else str(i), *row)
+    console.print(table)
+    for line in why(plan):
+        console.print(f"• {line}")
+    if plan.stale_prices:
+        console.print(f"• {len(plan.stale_prices)} catalog prices are older than 12 months (see plan.json)")
+
+
+def plan_markdown(plan: Plan) -> str:
+    out = ["# qwen-plan recommendation", ""]
+    out.append("| " + " | ".join(["", *HEADERS]) + " |")
+    out.append("|" + "---|" * (len(HEADERS) + 1))
+    for i, row in enumerate(_rows([plan.recommended, *plan.alternatives])):
+        out.append("| " + " | ".join(["**★**" if i == 0 else str(i), *row]) + " |")
+    out += ["", "## Why", ""]
+    out += [f"- {line}" for line in why(plan)]
+    if plan.rejected:
+        out += ["", "## Rejected", "", "| family | constraint | detail |", "|---|---|---|"]
+        out += [f"| {r.family} | {r.constraint} | {r.detail} |" for r in plan.rejected]
+    out += ["", f"Queueing model: {plan.queueing_model}", ""]
+    return "\n".join(out)
+
+
+def write_outputs(plan: Plan, catalog: Catalog, out: Path, *, force: bool, autoscaler: str) -> Path:
+    """Artifacts (render) plus procurement reports (report), written atomically into `out`."""
+    from planner.render import write_artifacts
+
+    extra: dict[str, bytes] = {}
+    try:
+        from planner.report import report_files
+    except ImportError:  # reports not available in this build
+        report_files = None  # type: ignore[assignment]
+    if report_files is not None:
+        extra.update(report_files(plan, catalog))
+    kwargs: dict[str, Any] = {"force": force, "autoscaler": autoscaler, "extra_files": extra}
+    return write_artifacts(plan, catalog, out, **kwargs)

@@ -1,0 +1,41 @@
+"""Break-even points: API vs self-hosting by volume, buying vs renting by month."""
+
+from __future__ import annotations
+
+from planner.catalog.schema import ApiOffer
+from planner.cost.api import api_tier
+
+
+def api_usd_per_token(api_offer: ApiOffer, isl: int, osl: int) -> float:
+    """Blended API price per token (input + output) for requests of this shape."""
+    tier = api_tier(api_offer, isl)
+    per_request = (isl * tier.usd_per_m_input + osl * tier.usd_per_m_output) / 1e6
+    return per_request / (isl + osl)
+
+
+def breakeven_tokens_per_month(selfhost_monthly: float, api_offer: ApiOffer, isl: int, osl: int) -> float:
+    """Monthly token volume (input + output) above which a fixed self-hosting bill beats the API.
+
+    Valid while the self-hosted deployment has the capacity for that volume; past its capacity the
+    self-hosted bill steps up (more replicas) and the break-even moves with it.
+    """
+    return selfhost_monthly / api_usd_per_token(api_offer, isl, osl)
+
+
+def buy_vs_rent_month(capex: float, onprem_opex_monthly: float, cloud_monthly: float) -> float | None:
+    """Months after which buying (capex up front + opex) has cost less than renting; None = never.
+
+    Solves capex + opex × m = cloud × m. Renting that is no dearer than the running costs alone
+    never pays back the purchase.
+    """
+    saving = cloud_monthly - onprem_opex_monthly
+    if saving <= 0:
+        return None
+    return capex / saving
+
+
+def usd_per_million_output(monthly_usd: float, output_tokens_month: float) -> float | None:
+    """Cost per million output tokens; None when no output is produced."""
+    if output_tokens_month <= 0:
+        return None
+    return monthly_usd / (output_tokens_month / 1e6)

@@ -1,0 +1,159 @@
+"""Cloud rental: on-demand and 1-/3-year committed prices, whole instances only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Collection
+from typing import Literal
+
+from planner.catalog.loader import Catalog, is_stale
+from planner.catalog.schema import CloudOffer
+from planner.cost.lines import HOURS_PER_MONTH, CostLine
+from planner.errors import RequestError
+
+Commit = Literal["none", "1y", "3y"]
+COMMITS: tuple[Commit, ...] = ("none", "1y", "3y")
+_BASIS: dict[Commit, str] = {"none": "on-demand", "1y": "1y", "3y": "3y"}
+
+
+def _check_gpus(gpus_needed: int) -> None:
+    if gpus_needed < 1:
+        raise RequestError(f"gpus_needed: must be a positive whole number (got {gpus_needed})")
+
+
+def instance_price(offer: CloudOffer, commit: Commit) -> float | None:
+    """The instance $/hour for that commitment, or None when the provider does not sell it."""
+    if commit == "none":
+        return offer.usd_per_hour
+    if commit == "1y":
+        return offer.usd_per_hour_1y
+    if commit == "3y":
+        return offer.usd_per_hour_3y
+    raise RequestError(f"commit: unknown value {commit!r}; accepted: {', '.join(COMMITS)}")
+
+
+def cloud_cost(
+    offer: CloudOffer, gpus_needed: int, commit: Commit, *, today: dt.date | None = None
+) -> CostLine | None:
+    """Monthly rent of enough whole instances for `gpus_needed` GPUs; None if that price is unknown.
+
+    Instances come whole: 3 GPUs on an 8-GPU instance pay for all 8.
+    """
+    _check_gpus(gpus_needed)
+    price = instance_price(offer, commit)
+    if price is None:
+        return None
+    instances = math.ceil(gpus_needed / offer.gpus)
+    monthly = price * instances * HOURS_PER_MONTH
+    return CostLine(
+        kind="cloud",
+        provider=offer.provider,
+        instance=offer.instance_type,
+        instances=instances,
+        gpus=instances * offer.gpus,
+        monthly_usd=monthly,
+        capex_usd=0.0,
+        basis=_BASIS[commit],
+        as_of=offer.as_of,
+        stale=is_stale(offer.as_of, today),
+        source=offer.source,
+        offer_id=offer.id,
+        detail={
+            "usd_per_instance_hour": price,
+            "instances": float(instances),
+            "gpus_per_instance": float(offer.gpus),
+            "gpus_needed": float(gpus_needed),
+            "hours_per_month": HOURS_PER_MONTH,
+        },
+    )
+
+
+def cloud_costs(
+    catalog: Catalog,
+    gpu_id: str,
+    gpus_needed: int,
+    commit: Commit,
+    providers: Collection[str] | None = None,
+    *,
+    today: dt.date | None = None,
+) -> list[CostLine]:
+    """Every priced offer for the GPU, cheapest first (ties by offer id, so output is stable)."""
+    lines: list[CostLine] = []
+    for offer in catalog.offers_for(gpu_id):
+        if providers is not None and offer.provider not in providers:
+            continue
+        line = cloud_cost(offer, gpus_needed, commit, today=today)
+        if line is not None:
+            lines.append(line)
+    return sorted(lines, key=lambda c: (c.monthly_usd, c.offer_id))
+
+
+def cheapest_cloud(
+    catalog: Catalog,
+    gpu_id: str,
+    gpus_needed: int,
+    commit: Commit,
+    providers: Collection[str] | None = None,
+    *,
+    today: dt.date | None = None,
+) -> CostLine | None:
+    """The cheapest offer for the GPU at that commitment, or None if nobody prices it."""
+    lines = cloud_costs(catalog, gpu_id, gpus_needed, commit, providers, today=today)
+    return lines[0] if lines else None
+
+
+def cheapest_per_provider(
+    catalog: Catalog,
+    gpu_id: str,
+    gpus_needed: int,
+    commit: Commit,
+    providers: Collection[str] | None = None,
+    *,
+    today: dt.date | None = None,
+) -> list[CostLine]:
+    """One line per provider (its cheapest instance/region), sorted by cost then provider."""
+    best: dict[str, CostLine] = {}
+    for line in cloud_costs(catalog, gpu_id, gpus_needed, commit, providers, today=today):
+        best.setdefault(line.provider, line)
+    return sorted(best.values(), key=lambda c: (c.monthly_usd, c.provider))
+
+
+def instances_for_replicas(
+    offer: CloudOffer, gpus_per_replica: int, replicas: int, gpus_per_node: int
+) -> int | None:
+    """Whole instances for `replicas` replicas; None when a replica cannot be placed on this instance.
+
+    A replica never spans instances unless it is a multi-node replica on full-node instances
+    (the fast link does not cross a smaller instance's boundary).
+    """
+    if gpus_per_replica <= offer.gpus:
+        return math.ceil(replicas / (offer.gpus // gpus_per_replica))
+    if offer.gpus == gpus_per_node:
+        return replicas * math.ceil(gpus_per_replica / offer.gpus)
+    return None
+
+
+def replica_cloud_costs(
+    catalog: Catalog,
+    gpu_id: str,
+    gpus_per_replica: int,
+    replicas: int,
+    commit: Commit,
+    providers: Collection[str] | None = None,
+    *,
+    today: dt.date | None = None,
+) -> list[CostLine]:
+    """Every offer that can host the replicas, priced for whole instances, cheapest first."""
+    per_node = catalog.gpu(gpu_id).gpus_per_node
+    lines: list[CostLine] = []
+    for offer in catalog.offers_for(gpu_id):
+        if providers is not None and offer.provider not in providers:
+            continue
+        n = instances_for_replicas(offer, gpus_per_replica, replicas, per_node)
+        if n is None:
+            continue
+        line = cloud_cost(offer, n * offer.gpus, commit, today=today)
+        if line is not None:
+            lines.append(line)
+    return sorted(lines, key=lambda c: (c.monthly_usd, c.offer_id))

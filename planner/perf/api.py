@@ -1,0 +1,201 @@
+"""Public entry points: memory(), estimate(), max_batch()."""
+
+from __future__ import annotations
+
+import math
+
+from planner.errors import RequestError
+from planner.perf.roofline import GB, Prepared, prepared, vision_tokens
+from planner.perf.types import Config, Estimate, MemoryReport, Shape
+
+INF = math.inf
+
+
+def _check(shape: Shape) -> None:
+    if shape.isl < 1 or shape.osl < 1:
+        raise RequestError(f"isl/osl: must be >= 1 (got isl={shape.isl}, osl={shape.osl})")
+    if not 0.0 <= shape.prefix_hit <= 1.0:
+        raise RequestError(f"prefix_hit: must be within 0..1 (got {shape.prefix_hit})")
+
+
+class _Req:
+    """Shape-derived numbers for one Prepared config."""
+
+    __slots__ = ("ctx", "p_new", "patches", "pre_ctx", "prompt", "total")
+
+    def __init__(self, p: Prepared, shape: Shape) -> None:
+        if shape.images or shape.video_frames:
+            vis, self.patches = vision_tokens(shape, p.g)
+        else:
+            vis, self.patches = 0.0, 0.0
+        self.prompt = shape.isl + vis
+        self.total = self.prompt + shape.osl
+        # Prefix-cache hits skip text tokens only; images are re-encoded and re-prefilled.
+        hit = shape.isl * shape.prefix_hit
+        self.p_new = max(self.prompt - hit, 1.0)
+        self.ctx = self.prompt + shape.osl / 2.0
+        self.pre_ctx = (hit + self.prompt) / 2.0
+
+
+def _prefill_chunk_time(
+    p: Prepared, others: float, r: _Req, tokens: float
+) -> tuple[float, float, float, float]:
+    """Time of one prefill step of `tokens` prompt tokens, and its (memory, compute, comm) parts."""
+    dec = others if p.mixed else 0.0
+    mem, comp, comm = p.step(dec, r.ctx, tokens, r.pre_ctx)
+    return max(mem, comp) + comm + p.overhead_s, mem, comp, comm
+
+
+def _steady(
+    p: Prepared, r: _Req, osl: int, b: float
+) -> tuple[float, float, float, float, float, float, float]:
+    """Steady-state step at concurrency b:
+    (step_s, mem_s, comp_s, comm_s, prefill_s, draft_s, prefill_tok)."""
+    a = p.accept_len
+    # Each request needs osl/a steps; meanwhile its prompt must be prefilled once, so every step
+    # carries b·p_new·a/osl prompt tokens on average (continuous batching with chunked prefill).
+    prefill_tok = b * r.p_new * a / osl
+    draft = p.draft_time(b, r.ctx)
+    if p.mixed:
+        mem, comp, comm = p.step(b, r.ctx, prefill_tok, r.pre_ctx)
+        dm, dc, dcomm = p.step(b, r.ctx, 0.0, 0.0)
+        base = max(dm, dc) + dcomm
+        step = max(mem, comp) + comm + p.overhead_s + draft
+        return step, mem, comp, comm, max(mem, comp) + comm - base, draft, prefill_tok
+    mem, comp, comm = p.step(b, r.ctx, 0.0, 0.0)
+    chunk = min(float(p.chunk), max(r.p_new, prefill_tok))
+    t_chunk = _prefill_chunk_time(p, 0.0, r, chunk)[0]
+    prefill = prefill_tok / chunk * t_chunk
+    step = max(mem, comp) + comm + p.overhead_s + draft + prefill
+    return step, mem, comp, comm, prefill, draft, prefill_tok
+
+
+def _ttft(p: Prepared, r: _Req, b: float, step: float) -> tuple[float, float, float, float, float, float]:
+    """(ttft_s, prefill_s, vision_s, mem_s, comp_s, comm_s): a fixed request cost, half an in-flight
+    step, the own prompt in chunks (sharing steps with the other b-1 decodes when the engine mixes
+    them), and the vision encoder."""
+    n_chunks = math.ceil(r.p_new / p.chunk)
+    t, mem, comp, comm = _prefill_chunk_time(p, b - 1.0, r, r.p_new / n_chunks)
+    prefill = n_chunks * t
+    vision = r.patches * p.vis_flops_patch / p.peak
+    return (p.request_s + 0.5 * step + prefill + vision, prefill, vision, mem * n_chunks, comp * n_chunks,
+            comm * n_chunks)
+
+
+def memory(cfg: Config, shape: Shape) -> MemoryReport:
+    _check(shape)
+    p = prepared(cfg)
+    r = _Req(p, shape)
+    pool = p.pool_bytes()
+    per_seq = p.per_seq_bytes(r.total)
+    maxc = p.max_concurrency(r.total)
+    return MemoryReport(
+        fits=maxc >= 1,
+        budget_gb=p.budget / GB,
+        weights_gb=p.weights / GB,
+        reserve_gb=(p.w_reserve + p.w_activation) / GB,
+        kv_pool_gb=pool / GB,
+        kv_per_seq_gb=(p.kv_tok + p.mtp_kv_tok) * r.total / GB,
+        state_per_seq_gb=p.state_seq / GB,
+        max_concurrency=maxc,
+        shortfall_gb=max(0.0, per_seq - pool) / GB,
+    )
+
+
+def estimate(cfg: Config, shape: Shape, batch: int) -> Estimate:
+    """Steady-state medians at concurrency `batch` (capped at what memory and the engine allow)."""
+    if batch < 1:
+        raise RequestError(f"batch: must be >= 1 (got {batch})")
+    _check(shape)
+    return estimate_prepared(prepared(cfg), shape, batch)
+
+
+def estimate_prepared(p: Prepared, shape: Shape, batch: int) -> Estimate:
+    """`estimate` on explicit per-Config constants (the efficiency fit builds them with trial values)."""
+    r = _Req(p, shape)
+    maxc = p.max_concurrency(r.total)
+    fixed = p.weights + p.w_reserve + p.w_activation
+    per_seq = p.per_seq_bytes(r.total)
+    if maxc < 1:
+        need = fixed + per_seq
+        return Estimate(
+            fits=False, batch=batch, effective_batch=0, memory_per_gpu_gb=need / GB, max_concurrency=0,
+            ttft_ms=INF, tpot_ms=INF, output_tokens_per_s=0.0, output_tokens_per_s_per_gpu=0.0,
+            breakdown={
+                "weights_gb": p.weights / GB,
+                "reserve_gb": (p.w_reserve + p.w_activation) / GB,
+                "kv_cache_gb": (p.kv_tok + p.mtp_kv_tok) * r.total / GB,
+                "recurrent_state_gb": p.state_seq / GB,
+                "budget_gb": p.budget / GB,
+                "shortfall_gb": (need - p.budget) / GB,
+            },
+        )
+    b = float(min(batch, maxc))
+    step, mem, comp, comm, prefill, draft, prefill_tok = _steady(p, r, shape.osl, b)
+    ttft, own_prefill, vision, pmem, pcomp, pcomm = _ttft(p, r, b, step)
+    a = p.accept_len
+    thr = b * a / step
+    # Requests beyond what memory holds wait for a slot: each of the batch-b queued ahead needs one
+    # of the b running requests to finish (osl tokens at thr/b tokens/s each).
+    queue = max(0.0, batch - b) * shape.osl / thr
+    ttft += queue
+    kv_gb = b * (p.kv_tok + p.mtp_kv_tok) * r.total / GB
+    state_gb = b * p.state_seq / GB
+    return Estimate(
+        fits=True, batch=batch, effective_batch=int(b), memory_per_gpu_gb=fixed / GB + kv_gb + state_gb,
+        max_concurrency=maxc, ttft_ms=ttft * 1e3, tpot_ms=step / a * 1e3, output_tokens_per_s=thr,
+        output_tokens_per_s_per_gpu=thr / p.tp,
+        breakdown={
+            "weights_gb": p.weights / GB,
+            "kv_cache_gb": kv_gb,
+            "recurrent_state_gb": state_gb,
+            "reserve_gb": (p.w_reserve + p.w_activation) / GB,
+            "budget_gb": p.budget / GB,
+            "decode_memory_ms": mem * 1e3,
+            "decode_compute_ms": comp * 1e3,
+            "decode_comm_ms": comm * 1e3,
+            "step_overhead_ms": p.overhead_s * 1e3,
+            "draft_ms": draft * 1e3,
+            "prefill_share_ms": prefill * 1e3,
+            "prefill_tokens_per_step": prefill_tok,
+            "step_ms": step * 1e3,
+            "accepted_tokens_per_step": a,
+            "experts_touched_per_layer": p.experts_touched(b * (p.n_draft + 1) + prefill_tok),
+            "ttft_request_overhead_ms": p.request_s * 1e3,
+            "ttft_wait_ms": 0.5 * step * 1e3,
+            "ttft_queue_ms": queue * 1e3,
+            "ttft_prefill_ms": own_prefill * 1e3,
+            "ttft_prefill_memory_ms": pmem * 1e3,
+            "ttft_prefill_compute_ms": pcomp * 1e3,
+            "ttft_prefill_comm_ms": pcomm * 1e3,
+            "ttft_vision_ms": vision * 1e3,
+            "visual_tokens": r.prompt - shape.isl,
+        },
+    )
+
+
+def max_batch(cfg: Config, shape: Shape, tpot_ms: float | None = None) -> int:
+    """Largest concurrency that fits memory and (if given) keeps TPOT at or under `tpot_ms`; 0 if none."""
+    _check(shape)
+    p = prepared(cfg)
+    r = _Req(p, shape)
+    hi = p.max_concurrency(r.total)
+    if hi < 1 or tpot_ms is None:
+        return max(hi, 0)
+    target = tpot_ms * 1e-3 * p.accept_len
+
+    def ok(b: int) -> bool:
+        return _steady(p, r, shape.osl, float(b))[0] <= target
+
+    if not ok(1):
+        return 0
+    if ok(hi):
+        return hi
+    lo = 1  # ok(lo) holds, ok(hi) does not: TPOT grows with the batch
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo

@@ -1,0 +1,192 @@
+"""Write a Plan as deployment artifacts: plan.json, README.md, manifests/, chart/, launch.sh.
+
+Everything is rendered in memory first (`render_files`), then written into a temporary folder
+beside the destination and renamed into place, so a reader never sees half a folder.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+import jinja2
+
+from planner import __version__
+from planner.catalog.loader import Catalog, data_dir
+from planner.errors import RequestError
+from planner.plan import Plan
+from planner.render.context import Context, RenderOptions, build_context
+from planner.render.manifests import dump_yaml, render_kserve, render_manifests
+
+EXECUTABLE = {"launch.sh"}
+
+
+def _text_env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+    env.filters["shquote"] = shlex.quote
+    env.filters["tojson"] = lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
+    return env
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    return "n/a" if value is None else f"{value:,.0f} {unit}"
+
+
+def _doc_vars(ctx: Context, catalog: Catalog, kserve: bool, extra: list[str]) -> dict[str, Any]:
+    d = ctx.deployment
+    v = ctx.values
+    gpu = catalog.gpu(d.gpu)
+    opt = ctx.plan.recommended
+    tv = ctx.template_vars()
+    multinode = bool(v["multiNode"]["enabled"])
+    return {
+        "d": d,
+        "planner_version": __version__,
+        "engine": d.engine,
+        "engine_version": v["engine"]["version"],
+        "image": tv["image"],
+        "gpu_name": gpu.name,
+        "gpu_resource": gpu.k8s_resource,
+        "gpus_per_pod": d.gpus_per_replica // d.nodes_per_replica,
+        "gpus_total": d.gpus_per_replica * d.replicas,
+        "node_selector": ", ".join(f"{k}={val}" for k, val in v["nodeSelector"].items()),
+        "workload_kind": "LeaderWorkerSet groups" if multinode else "Deployment pods",
+        "rollout_ref": f"leaderworkerset/{ctx.name}" if multinode else f"deployment/{ctx.name}",
+        "multinode": multinode,
+        "ttft": _fmt(opt.ttft_ms, "ms"),
+        "tpot": _fmt(opt.tpot_ms, "ms"),
+        "capacity_rps": f"{opt.capacity_rps:,.2f}",
+        "monthly_cost": f"{opt.monthly_cost_usd:,.0f}",
+        "startup_budget_s": ctx.startup_budget_s,
+        "weights_gb": f"{ctx.weights_bytes / 1e9:,.1f}",
+        "autoscaler": v["autoscaling"]["mode"],
+        "queue_metric": v["autoscaling"]["metric"],
+        "cache_size": v["modelCache"]["size"],
+        "cache_mode": v["modelCache"]["accessMode"],
+        "namespace": ctx.namespace,
+        "name": ctx.name,
+        "secret_name": v["hfToken"]["secretName"],
+        "port": v["port"],
+        "kserve": kserve,
+        "extra_files": extra,
+        "env": sorted(ctx.launch_env.items()),
+        "command_line": shlex.join(ctx.launch_command),
+        "ray_port": 6379,
+        "last_rank": d.nodes_per_replica - 1,
+    }
+
+
+def _chart_files(ctx: Context) -> dict[str, bytes]:
+    root = data_dir("templates") / "chart"
+    files: dict[str, bytes] = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix != ".j2":
+            files[f"chart/{path.relative_to(root).as_posix()}"] = path.read_bytes()
+    d = ctx.deployment
+    chart_yaml = _text_env().get_template("chart/Chart.yaml.j2").render(
+        description=f"{d.model} ({d.precision}) on {d.gpu} served by {d.engine}, rendered by qwen-plan",
+        chart_version=__version__,
+        app_version=ctx.values["engine"]["version"],
+        engine=d.engine,
+        model=d.model,
+        gpu=d.gpu,
+        source="https://huggingface.co/" + d.checkpoint,
+    )
+    files["chart/Chart.yaml"] = chart_yaml.encode()
+    header = "# Written by qwen-plan from plan.json. Change values here, or with --set, not in templates/.\n"
+    files["chart/values.yaml"] = (header + dump_yaml(ctx.values)).encode()
+    return files
+
+
+def render_files(
+    plan: Plan,
+    catalog: Catalog,
+    options: RenderOptions | None = None,
+    extra_files: Mapping[str, bytes] | None = None,
+) -> dict[str, bytes]:
+    """Every artifact as relative path -> bytes. Pure: same plan, same bytes."""
+    opts = options or RenderOptions()
+    ctx = build_context(plan, catalog, opts)
+    extra = dict(extra_files or {})
+    files: dict[str, bytes] = {}
+    files["plan.json"] = (json.dumps(plan.model_dump(mode="json"), indent=2, sort_keys=True) + "\n").encode()
+    for fname, text in render_manifests(ctx).items():
+        files[f"manifests/{fname}"] = text.encode()
+    files.update(_chart_files(ctx))
+    if opts.kserve:
+        files["kserve/inferenceservice.yaml"] = render_kserve(ctx).encode()
+    env = _text_env()
+    doc_vars = _doc_vars(ctx, catalog, opts.kserve, sorted(extra))
+    files["launch.sh"] = env.get_template("artifacts/launch.sh.j2").render(**doc_vars).encode()
+    files["README.md"] = env.get_template("artifacts/README.md.j2").render(**doc_vars).encode()
+    for rel, data in extra.items():
+        p = PurePosixPath(rel)
+        if p.is_absolute() or ".." in p.parts or not p.parts:
+            raise RequestError(f"extra_files: {rel!r} must be a relative path inside the output folder")
+        if rel in files:
+            raise RequestError(f"extra_files: {rel!r} would overwrite a rendered artifact")
+        files[rel] = data
+    return dict(sorted(files.items()))
+
+
+def _write_tree(root: Path, files: Mapping[str, bytes]) -> None:
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        path.chmod(0o755 if rel in EXECUTABLE else 0o644)
+
+
+def write_artifacts(
+    plan: Plan,
+    catalog: Catalog,
+    out: Path,
+    *,
+    force: bool = False,
+    autoscaler: Literal["hpa", "keda", "none"] = "hpa",
+    kserve: bool = False,
+    extra_files: Mapping[str, bytes] | None = None,
+    options: RenderOptions | None = None,
+) -> Path:
+    """Render and write atomically into `out`; an existing `out` needs force=True (`--force`)."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise RequestError(f"--out: {out} already exists; pass --force to replace it")
+    if out.exists() and not out.is_dir():
+        raise RequestError(f"--out: {out} exists and is not a folder")
+    base = options or RenderOptions()
+    opts = RenderOptions(
+        autoscaler=autoscaler, kserve=kserve, name=base.name, namespace=base.namespace,
+        node_selector=base.node_selector, storage_class=base.storage_class,
+        hf_token_secret=base.hf_token_secret, prometheus_address=base.prometheus_address,
+    )
+    files = render_files(plan, catalog, opts, extra_files)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    old: Path | None = None
+    try:
+        _write_tree(tmp, files)
+        tmp.chmod(0o755)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+            old.rmdir()
+            out.rename(old)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not out.exists():
+            old.rename(out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return out

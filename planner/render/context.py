@@ -1,0 +1,274 @@
+"""Build the fully resolved render context from a Plan. Templates only print it.
+
+The context is two things: `values` (written verbatim as the Helm chart's values.yaml, so the
+chart and the raw manifests read the same numbers) and `release` (name, namespace, labels), which
+Helm takes from `helm install NAME -n NAMESPACE`.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from planner.catalog.loader import Catalog
+from planner.catalog.schema import GpuSpec, ModelSpec
+from planner.errors import RequestError
+from planner.plan import Deployment, Plan
+from planner.render.engine import (
+    check_parallelism,
+    engine_args,
+    engine_command,
+    engine_image,
+    engine_table,
+)
+from planner.render.names import check_label_key, check_label_value, check_name, slug
+
+Autoscaler = Literal["hpa", "keda", "none"]
+GIB = 1024**3
+PART_OF = "qwen-plan"
+COMPONENT = "inference-server"
+HOME = "/home/app"
+CACHE_MOUNT = "/models/cache"
+TOKEN_DIR = "/var/run/secrets/huggingface"
+LWS_LEADER_LABEL = "leaderworkerset.sigs.k8s.io/worker-index"
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    autoscaler: Autoscaler = "hpa"
+    kserve: bool = False
+    name: str | None = None
+    namespace: str | None = None
+    node_selector: Mapping[str, str] | None = None
+    storage_class: str | None = None
+    hf_token_secret: str = "hf-token"
+    prometheus_address: str | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    name: str
+    namespace: str
+    values: dict[str, Any]
+    deployment: Deployment
+    plan: Plan
+    launch_command: list[str]
+    launch_env: dict[str, str]
+    weights_bytes: int
+    startup_budget_s: int
+
+    def template_vars(self) -> dict[str, Any]:
+        """What Jinja templates see: only printed, never computed on."""
+        v = self.values
+        labels = {
+            "app.kubernetes.io/name": v["nameLabel"],
+            "app.kubernetes.io/instance": self.name,
+            "app.kubernetes.io/version": v["appVersion"],
+            "app.kubernetes.io/component": COMPONENT,
+            "app.kubernetes.io/part-of": PART_OF,
+            "app.kubernetes.io/managed-by": PART_OF,
+        }
+        selector = {"app.kubernetes.io/name": v["nameLabel"], "app.kubernetes.io/instance": self.name}
+        service_selector = dict(selector)
+        if v["multiNode"]["enabled"]:
+            # Only the group leader serves HTTP; LWS labels it worker-index "0".
+            service_selector[LWS_LEADER_LABEL] = "0"
+        if v["multiNode"]["enabled"]:
+            target_ref = {"apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet", "name": self.name}
+        else:
+            target_ref = {"apiVersion": "apps/v1", "kind": "Deployment", "name": self.name}
+        image = f'{v["image"]["repository"]}:{v["image"]["tag"]}'
+        if v["image"]["digest"]:
+            image += f'@{v["image"]["digest"]}'
+        return {
+            "name": self.name,
+            "namespace": self.namespace,
+            "cache_claim": f"{self.name}-model-cache",
+            "image": image,
+            "target_ref": target_ref,
+            "labels": labels,
+            "selector": selector,
+            "service_selector": service_selector,
+            "v": v,
+        }
+
+
+def _weights_bytes(model: ModelSpec, d: Deployment, per_param: Mapping[str, float]) -> int:
+    for ck in model.checkpoints:
+        if ck.repo == d.checkpoint and ck.disk_bytes:
+            return ck.disk_bytes
+    for ck in model.checkpoints:
+        if ck.precision == d.precision and ck.disk_bytes:
+            return ck.disk_bytes
+    if model.params is None:
+        raise RequestError(f"deployment.checkpoint: no size known for {d.checkpoint}")
+    return math.ceil(model.params.total * per_param[d.precision])
+
+
+def _gib(n: float) -> str:
+    return f"{math.ceil(n)}Gi"
+
+
+def _node_selector(gpu: GpuSpec, override: Mapping[str, str] | None) -> dict[str, str]:
+    chosen = dict(override) if override else {gpu.node_label_key: gpu.node_label_value}
+    for k, val in chosen.items():
+        check_label_key(k, "--node-selector key")
+        check_label_value(val, "--node-selector value")
+    return dict(sorted(chosen.items()))
+
+
+def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = None) -> Context:
+    opts = options or RenderOptions()
+    d = plan.deployment
+    if d is None:
+        raise RequestError(
+            f"plan: the recommendation is the hosted API {plan.recommended.model}; "
+            "there is nothing to deploy (pick a self-hosted alternative)"
+        )
+    if opts.autoscaler not in ("hpa", "keda", "none"):
+        raise RequestError(f"--autoscaler: {opts.autoscaler!r}; accepted: hpa, keda, none")
+    model = catalog.model(d.model)
+    gpu = catalog.gpu(d.gpu)
+    table = engine_table()
+    spec = table.engines[d.engine]
+    sz = table.sizing
+    gpus_per_pod = check_parallelism(d, gpu)
+    multinode = d.nodes_per_replica > 1
+    if opts.kserve and multinode:
+        raise RequestError(
+            f"--format kserve: this plan spans {d.nodes_per_replica} nodes per replica; "
+            "the KServe output supports single-node replicas only (use --format k8s)"
+        )
+
+    name = check_name(opts.name or slug(d.model), "--name")
+    namespace = check_name(opts.namespace or name, "--namespace")
+    name_label = check_label_value(d.model, "deployment.model")
+
+    image = engine_image(d.engine, gpu)
+    weights = _weights_bytes(model, d, sz.bytes_per_param)
+    # Every pod downloads the full snapshot (HF snapshot_download is per process), then loads it.
+    budget = spec.startup_overhead_s + math.ceil(weights / sz.load_bandwidth_bytes_per_s)
+    startup_failures = math.ceil(budget / sz.probe_period_s)
+
+    weights_gib_per_pod = weights / GIB / d.nodes_per_replica
+    host_mem = max(sz.host_memory_min_gib, math.ceil(weights_gib_per_pod * sz.host_memory_per_weight_gib))
+    shm = min(sz.shm_gib_max, max(sz.shm_gib_min, sz.shm_gib_per_gpu * gpus_per_pod))
+    gpu_count = str(gpus_per_pod)
+    resources = {
+        "requests": {"cpu": str(sz.cpu_request_per_gpu * gpus_per_pod), "memory": f"{host_mem}Gi",
+                     gpu.k8s_resource: gpu_count},
+        "limits": {"cpu": str(sz.cpu_limit_per_gpu * gpus_per_pod), "memory": f"{host_mem}Gi",
+                   gpu.k8s_resource: gpu_count},
+    }
+    pods = d.replicas * d.nodes_per_replica
+
+    if multinode and d.engine == "vllm":
+        serve = shlex.join([*engine_command("vllm"), *engine_args(d, catalog)])
+        script = spec.multinode.leader_script
+        command = ["/bin/bash", "-c"]
+        args = [f"bash {script} leader --ray_cluster_size=$(LWS_GROUP_SIZE) && exec {serve}"]
+        worker_args = [f"exec bash {script} worker --ray_address=$(LWS_LEADER_ADDRESS)"]
+        worker_command = ["/bin/bash", "-c"]
+    else:
+        command = engine_command(d.engine)
+        args = engine_args(d, catalog, node_rank="$(LWS_WORKER_INDEX)", leader_address="$(LWS_LEADER_ADDRESS)")
+        worker_command, worker_args = (command, args) if multinode else ([], [])
+
+    env = {
+        "HOME": HOME,
+        "XDG_CACHE_HOME": f"{HOME}/.cache",
+        "HF_HOME": f"{CACHE_MOUNT}/huggingface",
+        "HF_TOKEN_PATH": f"{TOKEN_DIR}/token",
+        **spec.env,
+    }
+    uid = sz.uid
+    min_replicas = d.replicas
+    max_replicas = d.replicas * sz.autoscale_max_factor
+    prom = opts.prometheus_address or sz.prometheus_address
+    query = f'sum({spec.queue_metric}{{namespace="{namespace}",service="{name}"}})'
+
+    values: dict[str, Any] = {
+        "nameLabel": name_label,
+        "appVersion": spec.version,
+        "namespace": {"create": False},
+        "plan": {
+            "model": d.model,
+            "checkpoint": d.checkpoint,
+            "precision": d.precision,
+            "gpu": d.gpu,
+            "gpusPerReplica": d.gpus_per_replica,
+            "nodesPerReplica": d.nodes_per_replica,
+            "tp": d.tp, "pp": d.pp, "dp": d.dp, "ep": d.ep,
+        },
+        "engine": {"name": d.engine, "version": spec.version},
+        "image": {"repository": image.repository, "tag": image.tag, "digest": image.digest or "",
+                  "pullPolicy": "Always"},
+        "command": command,
+        "args": args,
+        "multiNode": {"enabled": multinode, "size": d.nodes_per_replica,
+                      "workerCommand": worker_command, "workerArgs": worker_args},
+        "replicas": d.replicas,
+        "port": spec.port,
+        "healthPath": spec.health_path,
+        "metricsPath": spec.metrics_path,
+        "env": [{"name": k, "value": env[k]} for k in sorted(env)],
+        "resources": resources,
+        "nodeSelector": _node_selector(gpu, opts.node_selector),
+        "tolerations": [{"key": gpu.k8s_resource, "operator": "Exists", "effect": "NoSchedule"}],
+        "podSecurityContext": {
+            "runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid, "fsGroup": uid,
+            "fsGroupChangePolicy": "OnRootMismatch", "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "securityContext": {
+            "allowPrivilegeEscalation": False, "privileged": False,
+            "capabilities": {"drop": ["ALL"]},
+            # The engines JIT-compile kernels (Triton, torch.compile, FlashInfer) into paths
+            # not all redirectable by env; see tests/checkov-skips.yaml.
+            "readOnlyRootFilesystem": False,
+            "runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "probes": {
+            "startup": {"periodSeconds": sz.probe_period_s, "timeoutSeconds": 5,
+                        "failureThreshold": startup_failures},
+            "readiness": {"periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3},
+            "liveness": {"periodSeconds": 30, "timeoutSeconds": 10, "failureThreshold": 5},
+        },
+        "terminationGracePeriodSeconds": sz.termination_grace_s,
+        "preStopSleepSeconds": sz.prestop_sleep_s,
+        "shmSizeLimit": f"{shm}Gi",
+        "modelCache": {
+            "size": _gib(weights * sz.cache_headroom / GIB),
+            # One pod can own the cache; several pods must share it across nodes.
+            "accessMode": "ReadWriteMany" if pods > 1 else "ReadWriteOnce",
+            "storageClassName": opts.storage_class or "",
+        },
+        "hfToken": {"secretName": check_name(opts.hf_token_secret, "--hf-token-secret"), "key": "token"},
+        "autoscaling": {
+            "mode": opts.autoscaler,
+            "minReplicas": min_replicas,
+            "maxReplicas": max_replicas,
+            "metric": spec.queue_metric,
+            "target": str(sz.autoscale_queue_target),
+            "prometheusAddress": prom,
+            "query": query,
+        },
+        "pdb": {"enabled": d.replicas > 1, "maxUnavailable": 1},
+        "serviceMonitor": {"enabled": True, "interval": "15s"},
+        "networkPolicy": {"enabled": True},
+    }
+    launch = [*engine_command(d.engine), *engine_args(d, catalog)]
+    return Context(
+        name=name,
+        namespace=namespace,
+        values=values,
+        deployment=d,
+        plan=plan,
+        launch_command=launch,
+        launch_env={k: v for k, v in spec.env.items()},
+        weights_bytes=weights,
+        startup_budget_s=budget,
+    )

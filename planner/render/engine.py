@@ -1,0 +1,243 @@
+"""The neutral Deployment mapped to one engine's command line through engine_flags.yaml.
+
+Pure functions: same Deployment and catalog, same argument list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from planner.catalog.loader import Catalog
+from planner.catalog.schema import Engine, GpuSpec, Precision
+from planner.errors import RequestError
+from planner.plan import Deployment
+
+TABLE_PATH = Path(__file__).with_name("engine_flags.yaml")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Image(_Frozen):
+    repository: str
+    tag: str
+    digest: str | None = Field(default=None, description="sha256:… to pin by digest as well as tag.")
+
+    @property
+    def ref(self) -> str:
+        return f"{self.repository}:{self.tag}" + (f"@{self.digest}" if self.digest else "")
+
+
+class MultiNode(_Frozen):
+    leader_script: str | None = None
+    ray_port: int | None = None
+    dist_init_port: int | None = None
+
+
+class EngineSpec(_Frozen):
+    version: str
+    source: str
+    as_of: dt.date
+    images: dict[Literal["nvidia", "amd"], Image]
+    amd_family_tags: dict[str, str] = Field(default_factory=dict)
+    command: list[str]
+    port: int
+    health_path: str
+    metrics_path: str
+    queue_metric: str
+    env: dict[str, str]
+    multinode: MultiNode
+    startup_overhead_s: int
+
+
+class FlagSpec(_Frozen):
+    flag: str | None = None
+    switch: bool = False
+    positional: bool = False
+    values: dict[str, str] = Field(default_factory=dict)
+    format: Literal["vllm_mtp_json", "sglang_nextn"] | None = None
+
+
+class Qwen35(_Frozen):
+    reasoning_parser: str
+    tool_call_parser: str
+
+
+class Sizing(_Frozen):
+    load_bandwidth_bytes_per_s: float = Field(gt=0)
+    probe_period_s: int = Field(gt=0)
+    bytes_per_param: dict[Precision, float]
+    cache_headroom: float = Field(ge=1)
+    cpu_request_per_gpu: int = Field(gt=0)
+    cpu_limit_per_gpu: int = Field(gt=0)
+    host_memory_min_gib: int = Field(gt=0)
+    host_memory_per_weight_gib: float = Field(gt=0)
+    shm_gib_per_gpu: int = Field(gt=0)
+    shm_gib_min: int = Field(gt=0)
+    shm_gib_max: int = Field(gt=0)
+    termination_grace_s: int = Field(gt=0)
+    prestop_sleep_s: int = Field(gt=0)
+    uid: int = Field(ge=10000)
+    autoscale_queue_target: int = Field(gt=0)
+    autoscale_max_factor: int = Field(ge=1)
+    prometheus_address: str
+
+
+class EngineTable(_Frozen):
+    engines: dict[Engine, EngineSpec]
+    qwen35: Qwen35
+    parameters: dict[str, dict[Engine, FlagSpec | None]]
+    sizing: Sizing
+
+
+@cache
+def engine_table() -> EngineTable:
+    return EngineTable.model_validate(yaml.safe_load(TABLE_PATH.read_text(encoding="utf-8")))
+
+
+def engine_image(engine: Engine, gpu: GpuSpec) -> Image:
+    """The pinned image for this engine on this GPU vendor (ROCm builds for AMD)."""
+    spec = engine_table().engines[engine]
+    image = spec.images[gpu.vendor]
+    if gpu.vendor == "amd" and spec.amd_family_tags:
+        tag = spec.amd_family_tags.get(gpu.family)
+        if tag is None:
+            raise RequestError(
+                f"gpu: {engine} has no ROCm image for {gpu.id} (family {gpu.family}); "
+                f"accepted families: {', '.join(sorted(spec.amd_family_tags))}"
+            )
+        image = image.model_copy(update={"tag": tag})
+    return image
+
+
+def _vllm_mtp(tokens: int) -> list[str]:
+    return [json.dumps({"method": "mtp", "num_speculative_tokens": tokens}, separators=(",", ":"))]
+
+
+def _sglang_nextn(tokens: int) -> list[str]:
+    # SGLang's NEXTN drafts `steps` tokens in a chain (top-k 1), verifying steps + 1 at once.
+    return [
+        "--speculative-algorithm", "NEXTN",
+        "--speculative-num-steps", str(tokens),
+        "--speculative-eagle-topk", "1",
+        "--speculative-num-draft-tokens", str(tokens + 1),
+    ]
+
+
+_FORMATS: dict[str, Callable[[int], list[str]]] = {"vllm_mtp_json": _vllm_mtp, "sglang_nextn": _sglang_nextn}
+
+
+def check_parallelism(d: Deployment, gpu: GpuSpec) -> int:
+    """GPUs per pod; raises when the Deployment's parallel sizes do not multiply out."""
+    if d.tp * d.pp * d.dp != d.gpus_per_replica:
+        raise RequestError(
+            f"deployment.gpus_per_replica: {d.gpus_per_replica} != tp×pp×dp = {d.tp}×{d.pp}×{d.dp}"
+        )
+    if d.gpus_per_replica % d.nodes_per_replica:
+        raise RequestError(
+            f"deployment.nodes_per_replica: {d.gpus_per_replica} GPUs do not split evenly over "
+            f"{d.nodes_per_replica} nodes"
+        )
+    per_pod = d.gpus_per_replica // d.nodes_per_replica
+    if per_pod > gpu.gpus_per_node:
+        raise RequestError(
+            f"deployment.nodes_per_replica: {per_pod} GPUs per node exceeds {gpu.id}'s {gpu.gpus_per_node}"
+        )
+    if d.ep > 1 and d.engine == "vllm" and d.ep != d.tp * d.dp:
+        # vLLM's expert-parallel group is always TP×DP; any other size cannot be expressed.
+        raise RequestError(f"deployment.ep: vLLM needs ep = tp×dp = {d.tp * d.dp} or 1, got {d.ep}")
+    return per_pod
+
+
+def neutral_values(
+    d: Deployment, *, node_rank: str = "$NODE_RANK", leader_address: str = "$LEADER_ADDRESS"
+) -> dict[str, str | int | float | bool | None]:
+    """The neutral parameters of engine_flags.yaml, resolved for this Deployment (None = omit)."""
+    t = engine_table()
+    spec = t.engines[d.engine]
+    multinode = d.nodes_per_replica > 1
+    return {
+        "model": d.checkpoint,
+        "served_model_name": d.model,
+        "host": "0.0.0.0",
+        "port": spec.port,
+        "tensor_parallel_size": d.tp,
+        "pipeline_parallel_size": d.pp if d.pp > 1 else None,
+        "data_parallel_size": d.dp if d.dp > 1 else None,
+        "expert_parallel": (True if d.engine == "vllm" else d.ep) if d.ep > 1 else None,
+        "max_model_len": d.max_model_len,
+        "max_num_seqs": d.max_num_seqs,
+        "max_num_batched_tokens": d.max_num_batched_tokens,
+        "gpu_memory_utilization": d.gpu_memory_utilization,
+        "kv_cache_dtype": d.kv_dtype,
+        "reasoning_parser": t.qwen35.reasoning_parser,
+        "auto_tool_choice": True,
+        "tool_call_parser": t.qwen35.tool_call_parser,
+        "speculative_mtp": d.mtp_tokens or None,
+        "language_model_only": d.language_model_only or None,
+        "enable_metrics": True,
+        "distributed_executor_backend": "ray" if multinode else None,
+        "nnodes": d.nodes_per_replica if multinode else None,
+        "node_rank": node_rank if multinode else None,
+        "dist_init_addr": f"{leader_address}:{spec.multinode.dist_init_port}" if multinode else None,
+    }
+
+
+def engine_args(
+    deployment: Deployment,
+    catalog: Catalog,
+    *,
+    node_rank: str = "$NODE_RANK",
+    leader_address: str = "$LEADER_ADDRESS",
+) -> list[str]:
+    """Arguments after the engine's command (`vllm serve` / `python3 -m sglang.launch_server`).
+
+    `node_rank` and `leader_address` fill SGLang's multi-node flags (Kubernetes passes
+    `$(LWS_WORKER_INDEX)`-style references; launch.sh passes shell variables).
+    """
+    model = catalog.model(deployment.model)
+    gpu = catalog.gpu(deployment.gpu)
+    if deployment.engine not in model.engines:
+        raise RequestError(
+            f"deployment.engine: {deployment.model} lists no {deployment.engine} support; "
+            f"accepted: {', '.join(sorted(model.engines))}"
+        )
+    check_parallelism(deployment, gpu)
+    values = neutral_values(deployment, node_rank=node_rank, leader_address=leader_address)
+    positional: list[str] = []
+    args: list[str] = []
+    for param, per_engine in engine_table().parameters.items():
+        spec = per_engine.get(deployment.engine)
+        value = values[param]
+        if spec is None or value is None or value is False:
+            continue
+        if spec.format is not None:
+            if not isinstance(value, int):
+                raise TypeError(f"{param}: formatter {spec.format} needs an int")
+            rendered = _FORMATS[spec.format](value)
+            args += ([spec.flag] if spec.flag else []) + rendered
+        elif spec.switch:
+            if value is True and spec.flag:
+                args.append(spec.flag)
+            elif spec.flag:
+                args += [spec.flag, str(value)]
+        else:
+            text = spec.values.get(str(value), str(value))
+            if spec.positional:
+                positional.append(text)
+            elif spec.flag:
+                args += [spec.flag, text]
+    return positional + args
+
+
+def engine_command(engine: Engine) -> list[str]:
+    return list(engine_table().engines[engine].command)

@@ -1,0 +1,32 @@
+"""Procurement reports: the cost table of a plan as XLSX (live formulas), CSV, JSON and HTML."""
+
+from planner.report.csv_out import csv_text, write_csv
+from planner.report.files import report_files
+from planner.report.html import html_text, write_html
+from planner.report.procurement import (
+    CostRow,
+    OptionCosts,
+    Procurement,
+    Workload,
+    option_label,
+    procurement_table,
+    workload_of,
+)
+from planner.report.xlsx import write_xlsx, xlsx_bytes
+
+__all__ = [
+    "CostRow",
+    "OptionCosts",
+    "Procurement",
+    "Workload",
+    "csv_text",
+    "html_text",
+    "option_label",
+    "procurement_table",
+    "report_files",
+    "workload_of",
+    "write_csv",
+    "write_html",
+    "write_xlsx",
+    "xlsx_bytes",
+]

@@ -1,0 +1,39 @@
+"""procurement.csv: one row per option × way of paying, flat, for pasting into anything."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from planner.report.procurement import Procurement
+
+COLUMNS = (
+    "option", "option_label", "recommended", "kind", "provider", "instance", "basis", "instances", "gpus",
+    "capex_usd", "monthly_usd", "usd_per_m_output", "solver_choice", "price_as_of", "stale", "offer_id",
+    "source",
+)
+
+
+def _num(v: float | None) -> str:
+    return "" if v is None else f"{v:.2f}"
+
+
+def csv_text(proc: Procurement) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for o in proc.options:
+        for r in o.rows:
+            ln = r.line
+            w.writerow((
+                o.index, o.label, "yes" if o.recommended else "no", ln.kind, ln.provider, ln.instance or "",
+                ln.basis, ln.instances, ln.gpus, _num(ln.capex_usd), _num(ln.monthly_usd),
+                _num(r.usd_per_m_output), "yes" if r.chosen else "no", ln.as_of.isoformat(),
+                "STALE" if ln.stale else "", ln.offer_id, ln.source,
+            ))
+    return buf.getvalue()
+
+
+def write_csv(proc: Procurement, path: Path | str) -> None:
+    Path(path).write_text(csv_text(proc), encoding="utf-8")

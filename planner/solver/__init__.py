@@ -1,0 +1,259 @@
+"""Search every candidate the catalog allows, keep the feasible ones, choose, and explain.
+
+With a load: the cheapest option meeting load, SLO and quality within budget.
+Without one: the highest task quality within budget, reporting the capacity it buys.
+Ties break toward lower $/M output tokens, then fewer GPUs, then lower latency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from planner import __version__
+from planner.catalog.loader import Catalog, stale_entries
+from planner.errors import NoFeasiblePlan
+from planner.plan import Deployment, Option, Plan, Rejection
+from planner.request import Request
+from planner.solver import queueing
+from planner.solver.costing import api_options, self_hosted_options, visual_tokens
+from planner.solver.evaluate import Failure, Sized, size
+from planner.solver.space import Family, Resolved, configurations, nodes_for, resolve
+
+QUEUEING_MODEL = (
+    "M/M/c over engine batch slots: Poisson arrivals, each request holds one of replicas × batch "
+    "slots for TTFT + OSL × TPOT; replicas are the fewest whose Erlang-C p95 queueing delay plus "
+    "the steady-state TTFT meets the TTFT target (closed-loop --concurrency: one slot per user)."
+)
+ALTERNATIVES = 8
+
+__all__ = ["Resolved", "resolve", "solve"]
+
+
+@dataclass
+class _Search:
+    res: Resolved
+    catalog: Catalog
+    options: list[Option]
+    sized: dict[tuple[str, str, str, str, int, int, int], Sized]
+    failures: dict[Family, list[Failure]]
+    evaluated: int = 0
+
+
+def _key(o: Option) -> tuple[str, str, str, str, int, int, int]:
+    return (o.model, o.precision or "", o.gpu or "", o.engine or "", o.tp, o.ep, o.mtp_tokens)
+
+
+def _search(res: Resolved, catalog: Catalog) -> _Search:
+    s = _Search(res, catalog, [], {}, {})
+    for fam, cfg in configurations(res, catalog):
+        s.evaluated += 1
+        if cfg is None:
+            s.failures.setdefault(fam, []).append(
+                Failure("precision", f"{fam.gpu} has no native {fam.precision} support", 0.0)
+            )
+            continue
+        outcome = size(cfg, res)
+        if isinstance(outcome, Failure):
+            s.failures.setdefault(fam, []).append(outcome)
+            continue
+        for opt in self_hosted_options(outcome, res, catalog):
+            s.options.append(opt)
+            s.sized[_key(opt)] = outcome
+    s.options.extend(api_options(res, catalog))
+    return s
+
+
+def _violations(o: Option, res: Resolved) -> list[tuple[str, float]]:
+    req = res.request
+    out: list[tuple[str, float]] = []
+    if req.budget is not None and o.monthly_cost_usd > req.budget:
+        out.append(("budget", o.monthly_cost_usd - req.budget))
+    if req.min_quality is not None and o.quality < req.min_quality:
+        out.append(("quality", req.min_quality - o.quality))
+    return out
+
+
+def _rank(res: Resolved) -> Callable[[Option], tuple[float, ...]]:
+    def latency(o: Option) -> float:
+        return (o.ttft_ms or 0.0) + res.osl * (o.tpot_ms or 0.0)
+
+    if res.has_load:
+        return lambda o: (o.monthly_cost_usd, o.total_gpus, latency(o), o.usd_per_million_tokens)
+    return lambda o: (-o.quality, o.usd_per_million_tokens, o.total_gpus, latency(o), o.monthly_cost_usd)
+
+
+def _describe(o: Option) -> str:
+    return o.model if o.deploy == "api" else f"{o.model} {o.precision} on {o.gpu}"
+
+
+def pareto(options: list[Option], osl: int) -> list[Option]:
+    """Options no other beats on cost, end-to-end latency and quality at once."""
+
+    def axes(o: Option) -> tuple[float, float, float]:
+        lat = (o.ttft_ms or 0.0) + osl * (o.tpot_ms or 0.0) if o.deploy != "api" else float("inf")
+        return (o.monthly_cost_usd, lat, -o.quality)
+
+    pts = [(axes(o), o) for o in options]
+    front = []
+    for a, o in pts:
+        dominated = any(
+            all(x <= y for x, y in zip(b, a, strict=True)) and b != a for b, _ in pts
+        )
+        if not dominated:
+            front.append(o)
+    return front
+
+
+def _best_per_family(options: list[Option], rank: Callable[[Option], tuple[float, ...]]) -> list[Option]:
+    best: dict[tuple[str, ...], Option] = {}
+    for o in sorted(options, key=rank):
+        fam = (o.model, o.precision or "", o.gpu or "", o.deploy, o.provider or "")
+        best.setdefault(fam, o)
+    return list(best.values())
+
+
+def _rejections(s: _Search, feasible_families: set[tuple[str, str, str, str]]) -> list[Rejection]:
+    out: list[Rejection] = []
+    for fam, fails in sorted(s.failures.items(), key=lambda kv: str(kv[0])):
+        if (fam.model, fam.precision, fam.gpu, fam.engine) in feasible_families:
+            continue
+        # Report the constraint that came closest: the one a user would relax first.
+        order = {"precision": 0, "memory": 1, "tpot": 2, "ttft": 3, "load": 4}
+        worst = max(fails, key=lambda f: (order.get(f.constraint, 0), -f.shortfall))
+        out.append(Rejection(family=str(fam), constraint=worst.constraint,  # type: ignore[arg-type]
+                             detail=worst.detail, shortfall=round(worst.shortfall, 2)))
+    return out
+
+
+def _deployment(o: Option, s: _Search) -> Deployment | None:
+    if o.deploy == "api":
+        return None
+    sized = s.sized[_key(o)]
+    cfg = sized.cfg
+    ckpt = s.catalog.checkpoints_of(cfg.model.id)[cfg.precision]
+    arch = cfg.model.architecture
+    assert arch is not None
+    res = s.res
+    prompt = res.isl + visual_tokens(res, s.catalog, cfg.model.id)
+    # Headroom over the typical request so longer-than-average prompts are not refused.
+    max_len = min(arch.native_context, _pow2_ceil(2 * (prompt + res.osl)))
+    return Deployment(
+        model=cfg.model.id,
+        checkpoint=ckpt.repo,
+        precision=cfg.precision,
+        kv_dtype=cfg.kv_dtype,
+        engine=cfg.engine,
+        gpu=cfg.gpu.id,
+        tp=cfg.tp,
+        ep=cfg.ep,
+        gpus_per_replica=cfg.tp,
+        nodes_per_replica=nodes_for(cfg.tp, cfg.gpu),
+        replicas=sized.replicas,
+        max_model_len=max_len,
+        max_num_seqs=sized.batch,
+        max_num_batched_tokens=8192,
+        mtp_tokens=cfg.mtp,
+        gpu_memory_utilization=0.9,
+        language_model_only=res.shape.images == 0 and res.shape.video_frames == 0,
+    )
+
+
+def _pow2_ceil(n: int) -> int:
+    p = 1024
+    while p < n:
+        p *= 2
+    return p
+
+
+def _near_misses(s: _Search, blocked: list[tuple[Option, list[tuple[str, float]]]]) -> list[str]:
+    res, hints = s.res, []
+    single = [(o, v[0]) for o, v in blocked if len(v) == 1]
+    for constraint in ("budget", "quality"):
+        cands = [(sf, o) for o, (c, sf) in single if c == constraint]
+        if not cands:
+            continue
+        sf, o = min(cands, key=lambda t: t[0])
+        if constraint == "budget":
+            hints.append(f"budget must be at least ${o.monthly_cost_usd:,.0f}/month "
+                         f"({_describe(o)}, {o.deploy})")
+        else:
+            hints.append(f"--min-quality must be at most {o.quality:.1f} ({_describe(o)})")
+    fails = [f for fl in s.failures.values() for f in fl]
+    for constraint, flag, target in (("ttft", "TTFT", res.ttft_ms), ("tpot", "TPOT", res.tpot_ms)):
+        cs = [f for f in fails if f.constraint == constraint]
+        if cs and not any(c == constraint for _, (c, _sf) in single):
+            best = min(f.shortfall for f in cs) + target
+            hints.append(f"{flag} below {best:,.0f} ms is not reachable on the allowed GPUs "
+                         f"(target {target:g} ms)")
+    if not s.options and not hints:
+        mem = [f for f in fails if f.constraint == "memory"]
+        if mem:
+            hints.append("no allowed GPU/precision holds the model: allow larger GPUs, more GPUs or int4")
+        else:
+            hints.append("no candidates: widen --models/--gpus/--precisions/--deploy/--providers")
+    return hints
+
+
+def solve(request: Request, catalog: Catalog) -> Plan:
+    res = resolve(request, catalog)
+    s = _search(res, catalog)
+    rank = _rank(res)
+    feasible, blocked = [], []
+    for o in s.options:
+        v = _violations(o, res)
+        (blocked.append((o, v)) if v else feasible.append(o))
+    if not feasible:
+        raise NoFeasiblePlan(
+            f"no plan meets the request ({s.evaluated} candidates evaluated)", _near_misses(s, blocked)
+        )
+    feasible.sort(key=rank)
+    best = feasible[0]
+    per_family = _best_per_family(feasible, rank)
+    front = [o for o in pareto(per_family, res.osl) if o != best]
+    alternatives = sorted(front, key=rank)[:ALTERNATIVES]
+    feasible_fams = {(o.model, o.precision or "", o.gpu or "", o.engine or "") for o in feasible}
+    rejected = _rejections(s, feasible_fams)
+    for o, v in sorted(blocked, key=lambda t: rank(t[0])):
+        fam = f"{_describe(o)} ({o.deploy}{', ' + o.provider if o.provider else ''})"
+        if any(r.family == fam for r in rejected):
+            continue
+        c, sf = v[0]
+        rejected.append(Rejection(family=fam, constraint=c,  # type: ignore[arg-type]
+                                  detail=f"{c} off by {sf:,.2f}", shortfall=round(sf, 2)))
+    notes = _notes(best, res, s)
+    stale = stale_entries(catalog)
+    return Plan(
+        version=__version__,
+        request=request,
+        resolved=res.as_dict(),
+        recommended=best,
+        deployment=_deployment(best, s),
+        alternatives=alternatives,
+        rejected=rejected,
+        queueing_model=QUEUEING_MODEL,
+        candidates_evaluated=s.evaluated,
+        stale_prices=stale,
+        notes=notes,
+    )
+
+
+def _notes(best: Option, res: Resolved, s: _Search) -> list[str]:
+    notes = []
+    if best.deploy == "api":
+        notes.append("hosted API latency is the provider's; it is not modelled, so TTFT/TPOT are not checked")
+    if not res.has_load:
+        notes.append(
+            f"no load given: one replica, highest quality within budget; it sustains "
+            f"{best.capacity_rps:.2f} req/s ({best.capacity_tokens_per_day:,.0f} tokens/day) at the SLO"
+        )
+        if res.request.budget and best.deploy != "api" and best.monthly_cost_usd > 0:
+            n = int(res.request.budget // best.monthly_cost_usd)
+            if n > 1 and best.deploy != "api":
+                sized = s.sized[_key(best)]
+                cap = queueing.max_rps(n * sized.batch, sized.service_s,
+                                       (res.ttft_ms - sized.ttft_ms) / 1000.0)
+                notes.append(f"the budget buys up to {n} such replicas: about {cap:.2f} req/s")
+    if best.stale_price:
+        notes.append(f"the recommended price is older than 12 months (as of {best.price_as_of})")
+    return notes

@@ -1,0 +1,148 @@
+"""Turn a sized configuration (or a hosted API) into costed Options. Prices come from planner.cost."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from planner import cost
+from planner.catalog.loader import Catalog
+from planner.plan import Option
+from planner.solver.evaluate import Sized
+from planner.solver.quality import quality
+from planner.solver.space import SECONDS_PER_MONTH, Resolved
+
+
+def monthly_requests(res: Resolved, sized_capacity_rps: float) -> float:
+    """Requests a month the option serves: the load if given, else what it can sustain."""
+    if res.arrival_rps is not None:
+        return res.arrival_rps * SECONDS_PER_MONTH
+    return sized_capacity_rps * SECONDS_PER_MONTH
+
+
+def _per_million_output(monthly_usd: float, requests_month: float, osl: int) -> float:
+    tokens = requests_month * osl
+    return monthly_usd / tokens * 1e6 if tokens > 0 else math.inf
+
+
+def self_hosted_options(sized: Sized, res: Resolved, catalog: Catalog) -> Iterator[Option]:
+    req = res.request
+    cfg = sized.cfg
+    gpu = cfg.gpu
+    q = quality(catalog, cfg.model.id, cfg.precision, req.task)
+    if q is None:
+        return
+    total_gpus = cfg.tp * sized.replicas
+    requests_month = monthly_requests(res, sized.capacity_rps)
+
+    def option(kind: str, provider: str | None, instance: str | None, instances: int, line: cost.CostLine) -> Option:
+        return Option(
+            model=cfg.model.id,
+            precision=cfg.precision,
+            gpu=gpu.id,
+            tp=cfg.tp,
+            ep=cfg.ep,
+            replicas=sized.replicas,
+            total_gpus=total_gpus,
+            engine=cfg.engine,
+            mtp_tokens=cfg.mtp,
+            deploy=kind,  # type: ignore[arg-type]
+            provider=provider,
+            instance=instance,
+            instances=instances,
+            monthly_cost_usd=round(line.monthly_usd, 2),
+            usd_per_million_tokens=round(_per_million_output(line.monthly_usd, requests_month, res.osl), 4),
+            ttft_ms=round(sized.ttft_ms, 1),
+            tpot_ms=round(sized.tpot_ms, 2),
+            capacity_rps=round(sized.capacity_rps, 4),
+            capacity_tokens_per_day=round(sized.capacity_rps * 86400 * (res.isl + res.osl)),
+            batch_per_replica=sized.batch,
+            quality=round(q, 2),
+            stale_price=line.stale,
+            price_as_of=line.as_of.isoformat(),
+        )
+
+    if req.deploy in ("cloud", "any"):
+        lines = cost.replica_cloud_costs(catalog, gpu.id, cfg.tp, sized.replicas, req.commit, req.providers)
+        if lines:
+            yield option("cloud", lines[0].provider, lines[0].instance, lines[0].instances, lines[0])
+    if req.deploy in ("onprem", "any"):
+        line = cost.onprem_cost(
+            catalog, gpu.id, total_gpus,
+            years=req.years, power_price=req.power_price, pue=req.pue, utilization=req.utilization,
+        )
+        if line is not None:
+            servers = line.instances or math.ceil(total_gpus / gpu.gpus_per_node)
+            yield option("onprem", None, None, servers, line)
+
+
+def api_options(res: Resolved, catalog: Catalog) -> Iterator[Option]:
+    """Hosted APIs: per-token prices; latency is the provider's, not modelled here."""
+    req = res.request
+    if req.deploy not in ("api", "any"):
+        return
+    for model in catalog.models.values():
+        if req.models and model.id not in req.models:
+            continue
+        q = quality(catalog, model.id, None, req.task)
+        if q is None:
+            continue
+        rps = res.arrival_rps
+        if rps is None and res.concurrency is not None:
+            # Closed loop: users at the SLO latency issue at most this rate (provider latency unknown).
+            rps = res.concurrency / ((res.ttft_ms + res.osl * res.tpot_ms) / 1000.0)
+        input_tokens = res.isl + visual_tokens(res, catalog, model.id)
+        per_request = cost.cheapest_api(catalog, model.id, float(input_tokens), float(res.osl), input_tokens,
+                                        providers=req.providers)
+        if per_request is None:
+            continue
+        usd_per_request = per_request.monthly_usd
+        if rps is not None:
+            monthly = usd_per_request * rps * SECONDS_PER_MONTH
+            capacity = rps
+        elif req.budget is not None:
+            monthly = req.budget
+            capacity = req.budget / usd_per_request / SECONDS_PER_MONTH
+        else:
+            monthly, capacity = 0.0, 0.0
+        yield Option(
+            model=model.id,
+            precision=None,
+            gpu=None,
+            tp=0,
+            ep=0,
+            replicas=0,
+            total_gpus=0,
+            engine=None,
+            mtp_tokens=0,
+            deploy="api",
+            provider=per_request.provider,
+            instance=None,
+            instances=0,
+            monthly_cost_usd=round(monthly, 2),
+            usd_per_million_tokens=round(usd_per_request / res.osl * 1e6, 4),
+            ttft_ms=None,
+            tpot_ms=None,
+            capacity_rps=round(capacity, 4),
+            capacity_tokens_per_day=round(capacity * 86400 * (res.isl + res.osl)),
+            batch_per_replica=0,
+            quality=round(q, 2),
+            stale_price=per_request.stale,
+            price_as_of=per_request.as_of.isoformat(),
+        )
+
+
+def visual_tokens(res: Resolved, catalog: Catalog, model_id: str) -> int:
+    """Prompt tokens the images/frames add (patch 16 × spatial merge 2: one token per 32×32 px)."""
+    model = catalog.model(model_id)
+    if model.architecture is None and model.hosted_twin_of:
+        model = catalog.model(model.hosted_twin_of)
+    arch = model.architecture
+    if arch is None:
+        return 0
+    v = arch.vision
+    px_per_token = (v.patch_size * v.spatial_merge_size) ** 2
+    s = res.shape
+    image = s.images * s.image_pixels / px_per_token
+    video = s.video_frames * s.frame_pixels / px_per_token / v.temporal_patch_size
+    return round(image + video)

@@ -1,0 +1,103 @@
+"""Performance side of one candidate: batch, latency, replicas and capacity, or why it fails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner import perf
+from planner.perf import Config
+from planner.solver import queueing
+from planner.solver.space import Resolved
+
+MAX_REPLICAS = 4096
+
+
+@dataclass(frozen=True)
+class Sized:
+    """A configuration that meets memory, TPOT and TTFT, sized for the load."""
+
+    cfg: Config
+    batch: int
+    ttft_ms: float  # p95: steady-state TTFT plus the p95 queueing delay at the sized load
+    tpot_ms: float  # at a full batch, the worst steady state the engine allows (max_num_seqs)
+    replicas: int
+    capacity_rps: float  # what the replicas sustain within the TTFT target
+    service_s: float
+
+
+@dataclass(frozen=True)
+class Failure:
+    constraint: str  # memory | tpot | ttft | load
+    detail: str
+    shortfall: float
+
+
+# Batch sizes tried, a fixed √2 ladder: a tighter target only removes rungs, never adds new ones,
+# which keeps "a tighter SLO never lowers cost" true by construction.
+LADDER = tuple(sorted({round(2 ** (k / 2)) for k in range(0, 25)}))
+
+
+def _batches(top: int) -> list[int]:
+    """Ladder rungs up to `top`, largest first: smaller batches trade throughput for TTFT."""
+    return [b for b in reversed(LADDER) if b <= top]
+
+
+def size(cfg: Config, res: Resolved) -> Sized | Failure:
+    mem = perf.memory(cfg, res.shape)
+    if not mem.fits:
+        return Failure("memory", f"short of {mem.shortfall_gb:.1f} GB per GPU (weights {mem.weights_gb:.1f} GB "
+                       f"of a {mem.budget_gb:.1f} GB budget)", mem.shortfall_gb)
+    top = perf.max_batch(cfg, res.shape, res.tpot_ms)
+    if top < 1:
+        best = perf.estimate(cfg, res.shape, 1)
+        if not best.fits:
+            return Failure("memory", "no room for one sequence of this length", best.memory_per_gpu_gb)
+        return Failure("tpot", f"TPOT {best.tpot_ms:.1f} ms at batch 1 > target {res.tpot_ms:g} ms",
+                       best.tpot_ms - res.tpot_ms)
+    best_sized: Sized | None = None
+    min_ttft = float("inf")
+    for batch in _batches(top):
+        est = perf.estimate(cfg, res.shape, batch)
+        min_ttft = min(min_ttft, est.ttft_ms)
+        wait_budget_s = (res.ttft_ms - est.ttft_ms) / 1000.0
+        if wait_budget_s <= 0:
+            continue
+        service_s = (est.ttft_ms + res.osl * est.tpot_ms) / 1000.0
+        sized = _sized(cfg, res, batch, est.ttft_ms, est.tpot_ms, service_s, wait_budget_s)
+        if sized is not None and (best_sized is None or _better(sized, best_sized, res.has_load)):
+            best_sized = sized
+        if est.ttft_ms <= res.ttft_ms / 2:
+            break  # TTFT has ample headroom: smaller batches only lose throughput from here
+    if best_sized is None:
+        if min_ttft >= res.ttft_ms:
+            return Failure("ttft", f"TTFT {min_ttft:.0f} ms even at low batch > target {res.ttft_ms:g} ms",
+                           min_ttft - res.ttft_ms)
+        return Failure("load", f"needs more than {MAX_REPLICAS} replicas", float(MAX_REPLICAS))
+    return best_sized
+
+
+def _sized(
+    cfg: Config, res: Resolved, batch: int, ttft: float, tpot: float, service_s: float, wait_budget_s: float
+) -> Sized | None:
+    if res.concurrency is not None:
+        # Closed loop: every user holds a slot; no queue forms if slots cover the users.
+        replicas = -(-res.concurrency // batch)
+        if replicas > MAX_REPLICAS:
+            return None
+        return Sized(cfg, batch, ttft, tpot, replicas, replicas * batch / service_s, service_s)
+    if res.arrival_rps is not None:
+        n = queueing.replicas_for_rps(res.arrival_rps, batch, service_s, wait_budget_s, MAX_REPLICAS)
+        if n is None:
+            return None
+        wait = queueing.wait_quantile_s(n * batch, res.arrival_rps, service_s)
+        capacity = queueing.max_rps(n * batch, service_s, wait_budget_s)
+        return Sized(cfg, batch, ttft + wait * 1000.0, tpot, n, capacity, service_s)
+    capacity = queueing.max_rps(batch, service_s, wait_budget_s)
+    return Sized(cfg, batch, ttft, tpot, 1, capacity, service_s)
+
+
+def _better(a: Sized, b: Sized, has_load: bool) -> bool:
+    """Fewer replicas for a load; more capacity without one; then lower latency."""
+    if has_load:
+        return (a.replicas, a.ttft_ms + a.tpot_ms) < (b.replicas, b.ttft_ms + b.tpot_ms)
+    return (-a.capacity_rps, a.ttft_ms) < (-b.capacity_rps, b.ttft_ms)

@@ -1,0 +1,27 @@
+"""Task quality: the task's weighted benchmark mean for a model, less the precision penalty."""
+
+from __future__ import annotations
+
+from planner.catalog.loader import Catalog
+from planner.catalog.schema import ModelSpec, TaskSpec
+
+
+def task_score(model: ModelSpec, task: TaskSpec) -> float | None:
+    """Weighted mean over the task's benchmarks the model publishes; None if it publishes none.
+
+    Missing benchmarks are dropped and the weights renormalised, so a model is not punished for
+    an unpublished score (the catalog records which ones are missing).
+    """
+    scores = {b.benchmark: b.score for b in model.benchmarks}
+    used = [(w.weight, scores[w.benchmark]) for w in task.quality if w.benchmark in scores]
+    total = sum(w for w, _ in used)
+    if not used or total <= 0:
+        return None
+    return sum(w * s for w, s in used) / total
+
+
+def quality(catalog: Catalog, model_id: str, precision: str | None, task_id: str) -> float | None:
+    base = task_score(catalog.model(model_id), catalog.task(task_id))
+    if base is None:
+        return None
+    return base - (catalog.penalty(precision) if precision else 0.0)

@@ -1,0 +1,97 @@
+"""Replica count from load: an M/M/c queue over the engine's batch slots.
+
+Each replica runs `batch` requests at once; a request holds its slot for S = TTFT + OSL × TPOT.
+With Poisson arrivals at λ and c = replicas × batch slots, Erlang C gives the probability of
+waiting, and the wait is exponential with rate cμ − λ, so the p-quantile of the wait is
+ln(P_wait / (1 − p)) / (cμ − λ) when P_wait > 1 − p, else 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+P95_TAIL = 0.05
+EXACT_UP_TO = 1500  # beyond this many slots the Halfin-Whitt limit is accurate and O(1)
+
+
+def _halfin_whitt(servers: int, offered: float) -> float:
+    beta = (servers - offered) / math.sqrt(offered)
+    if beta > 30:  # the density underflows; waiting is essentially impossible
+        return 0.0
+    phi = math.exp(-beta * beta / 2) / math.sqrt(2 * math.pi)
+    cdf = 0.5 * (1 + math.erf(beta / math.sqrt(2)))
+    return 1.0 / (1.0 + beta * cdf / phi)
+
+
+def erlang_c(servers: int, offered: float) -> float:
+    """Probability an arrival waits in M/M/c with `offered` = λ/μ erlangs (needs offered < servers)."""
+    if offered <= 0:
+        return 0.0
+    if offered >= servers:
+        return 1.0
+    if servers > EXACT_UP_TO:
+        return _halfin_whitt(servers, offered)
+    # Erlang B by the stable recursion, then convert to C.
+    b = 1.0
+    for k in range(1, servers + 1):
+        b = offered * b / (k + offered * b)
+    rho = offered / servers
+    return b / (1.0 - rho + rho * b)
+
+
+def wait_quantile_s(servers: int, arrival_rps: float, service_s: float, tail: float = P95_TAIL) -> float:
+    """Queueing delay (seconds) not exceeded with probability 1 − tail; inf when overloaded."""
+    mu = 1.0 / service_s
+    offered = arrival_rps * service_s
+    if offered >= servers:
+        return math.inf
+    p_wait = erlang_c(servers, offered)
+    if p_wait <= tail:
+        return 0.0
+    return math.log(p_wait / tail) / (servers * mu - arrival_rps)
+
+
+def replicas_for_rps(
+    arrival_rps: float, slots_per_replica: int, service_s: float, wait_budget_s: float, max_replicas: int = 4096
+) -> int | None:
+    """Fewest replicas whose p95 queueing delay fits the budget; None beyond max_replicas."""
+    if wait_budget_s < 0:
+        return None
+    def ok(n: int) -> bool:
+        return wait_quantile_s(n * slots_per_replica, arrival_rps, service_s) <= wait_budget_s
+
+    # The wait falls monotonically with replicas: double past the stability bound, then bisect.
+    lo = max(1, math.ceil(arrival_rps * service_s / slots_per_replica))
+    hi = lo
+    while not ok(hi):
+        lo = hi + 1
+        hi *= 2
+        if hi > max_replicas:
+            return None if not ok(max_replicas) else _bisect(ok, lo, max_replicas)
+    return _bisect(ok, lo, hi)
+
+
+def _bisect(ok: Callable[[int], bool], lo: int, hi: int) -> int:
+    """Smallest n in [lo, hi] with ok(n), given ok(hi) and monotonicity."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi
+
+
+def max_rps(servers: int, service_s: float, wait_budget_s: float) -> float:
+    """Largest Poisson arrival rate whose p95 queueing delay fits the budget (bisection)."""
+    if wait_budget_s < 0 or servers <= 0:
+        return 0.0
+    lo, hi = 0.0, servers / service_s
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if wait_quantile_s(servers, mid, service_s) <= wait_budget_s:
+            lo = mid
+        else:
+            hi = mid
+    return lo

@@ -1,0 +1,165 @@
+"""The request resolved against task defaults, and the candidate configurations to search."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from planner.catalog.loader import Catalog
+from planner.catalog.schema import ENGINES, Engine, GpuSpec, ModelSpec, Precision
+from planner.errors import RequestError
+from planner.perf import Config, Shape
+from planner.request import Request
+
+SECONDS_PER_MONTH = 730.0 * 3600.0
+TP_SIZES = (1, 2, 4, 8, 16)
+MTP_CHOICES = (0, 2)  # off, or the model card's 2 speculative tokens
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Everything the search needs, with task defaults filled in."""
+
+    request: Request
+    isl: int
+    osl: int
+    shape: Shape
+    ttft_ms: float
+    tpot_ms: float
+    arrival_rps: float | None  # open-loop load
+    concurrency: int | None  # closed-loop load
+
+    @property
+    def has_load(self) -> bool:
+        return self.arrival_rps is not None or self.concurrency is not None
+
+    def as_dict(self) -> dict[str, float | int | str | None]:
+        return {
+            "task": self.request.task,
+            "isl": self.isl,
+            "osl": self.osl,
+            "images_per_request": self.shape.images,
+            "video_frames_per_request": self.shape.video_frames,
+            "prefix_hit": self.shape.prefix_hit,
+            "ttft_ms": self.ttft_ms,
+            "tpot_ms": self.tpot_ms,
+            "arrival_rps": self.arrival_rps,
+            "concurrency": self.concurrency,
+        }
+
+
+def resolve(request: Request, catalog: Catalog) -> Resolved:
+    task = catalog.task(request.task)
+    s = task.shape
+    isl = request.isl or s.isl
+    osl = request.osl or s.osl
+    shape = Shape(
+        isl=isl,
+        osl=osl,
+        prefix_hit=s.prefix_hit,
+        images=s.images_per_request,
+        image_pixels=s.image_pixels,
+        video_frames=s.video_frames_per_request,
+        frame_pixels=s.video_frame_pixels,
+    )
+    rps = request.rps
+    if request.tokens_per_day is not None:
+        rps = request.tokens_per_day / 86400.0 / (isl + osl)
+    _check_names(request, catalog)
+    return Resolved(
+        request=request,
+        isl=isl,
+        osl=osl,
+        shape=shape,
+        ttft_ms=request.ttft_ms or task.targets.ttft_ms,
+        tpot_ms=request.tpot_ms or task.targets.tpot_ms,
+        arrival_rps=rps,
+        concurrency=request.concurrency,
+    )
+
+
+def _check_names(request: Request, catalog: Catalog) -> None:
+    checks: list[tuple[str, tuple[str, ...] | None, set[str]]] = [
+        ("--gpus", request.gpus, set(catalog.gpus)),
+        ("--models", request.models, set(catalog.models)),
+        (
+            "--providers",
+            request.providers,
+            {o.provider for o in catalog.cloud.values()} | {o.provider for o in catalog.api.values()},
+        ),
+    ]
+    for flag, given, known in checks:
+        for name in given or ():
+            if name not in known:
+                raise RequestError(f"{flag}: unknown {name!r}; accepted: {', '.join(sorted(known))}")
+
+
+@dataclass(frozen=True)
+class Family:
+    """What a rejection is reported against: one model/precision/GPU/engine combination."""
+
+    model: str
+    precision: Precision
+    gpu: str
+    engine: Engine
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.precision} on {self.gpu} ({self.engine})"
+
+
+def tp_choices(model: ModelSpec, gpu: GpuSpec) -> list[int]:
+    """TP sizes the engines accept: heads divide evenly, and the group stays in one fast-link domain."""
+    arch = model.architecture
+    assert arch is not None
+    return [
+        tp
+        for tp in TP_SIZES
+        if tp <= gpu.nvlink_domain
+        and arch.num_attention_heads % tp == 0
+        and arch.linear_num_key_heads % tp == 0
+        and (tp <= gpu.gpus_per_node or gpu.nvlink_domain > gpu.gpus_per_node)
+    ]
+
+
+def nodes_for(tp: int, gpu: GpuSpec) -> int:
+    return math.ceil(tp / gpu.gpus_per_node)
+
+
+def configurations(res: Resolved, catalog: Catalog) -> Iterator[tuple[Family, Config | None]]:
+    """Every self-hosted configuration the request allows, by family; None = precision unsupported.
+
+    KV cache stays BF16 (the engines' default): the hybrid models' KV is small, and FP8 KV would
+    add an unmeasured quality risk to every plan.
+    """
+    req = res.request
+    engines: tuple[Engine, ...] = (req.engine,) if req.engine else ENGINES
+    for model in catalog.models.values():
+        if not model.open_weights or (req.models and model.id not in req.models):
+            continue
+        arch = model.architecture
+        assert arch is not None
+        for ckpt in model.checkpoints:
+            if req.precisions and ckpt.precision not in req.precisions:
+                continue
+            for gpu in catalog.gpus.values():
+                if req.gpus and gpu.id not in req.gpus:
+                    continue
+                for engine in engines:
+                    fam = Family(model.id, ckpt.precision, gpu.id, engine)
+                    if ckpt.precision not in gpu.native_precisions:
+                        yield fam, None
+                        continue
+                    for tp in tp_choices(model, gpu):
+                        for ep in (1, tp) if arch.is_moe and tp > 1 else (1,):
+                            for mtp in MTP_CHOICES if arch.mtp_layers else (0,):
+                                yield fam, Config(
+                                    model=model,
+                                    gpu=gpu,
+                                    precision=ckpt.precision,
+                                    tp=tp,
+                                    ep=ep,
+                                    kv_dtype="bf16",
+                                    engine=engine,
+                                    mtp=mtp,
+                                )

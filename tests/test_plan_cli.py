@@ -1,0 +1,96 @@
+"""The plan command as a user runs it: bare options, formats, errors, --request files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import CompletedProcess
+
+from click.testing import Result
+
+
+def test_bare_budget_and_task_works_as_typed(run_qwen_plan: Callable[..., CompletedProcess[str]]) -> None:
+    r = run_qwen_plan("--budget", "20000", "--task", "docs")
+    assert r.returncode == 0, r.stderr
+    assert "Recommended plan" in r.stdout
+    assert "qwen3.5" in r.stdout
+
+
+def test_json_keys_are_stable(invoke: Callable[..., Result]) -> None:
+    r = invoke("plan", "--task", "chat", "--rps", "2", "--deploy", "cloud", "--format", "json")
+    assert r.exit_code == 0, r.output
+    plan = json.loads(r.output)
+    assert {"request", "recommended", "alternatives", "rejected"} <= set(plan)
+    rec = plan["recommended"]
+    for key in ("model", "precision", "gpu", "tp", "ep", "replicas", "total_gpus", "engine", "deploy",
+                "provider", "instance", "monthly_cost_usd", "usd_per_million_tokens", "ttft_ms", "tpot_ms",
+                "capacity_rps", "quality"):
+        assert key in rec
+    assert rec["deploy"] == "cloud"
+    assert rec["capacity_rps"] >= 2
+
+
+def test_bad_task_is_one_line_exit_2(run_qwen_plan: Callable[..., CompletedProcess[str]]) -> None:
+    r = run_qwen_plan("--task", "poetry", "--budget", "100")
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "--task" in lines[0] and "docs" in lines[0]
+    assert "Traceback" not in r.stderr
+
+
+def test_unknown_gpu_names_the_flag_and_choices(run_qwen_plan: Callable[..., CompletedProcess[str]]) -> None:
+    r = run_qwen_plan("--task", "chat", "--gpus", "h100-sxm,tpu-v5")
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1
+    assert "--gpus" in r.stderr and "tpu-v5" in r.stderr and "h200" in r.stderr
+
+
+def test_two_loads_are_rejected(run_qwen_plan: Callable[..., CompletedProcess[str]]) -> None:
+    r = run_qwen_plan("--task", "chat", "--rps", "1", "--concurrency", "4")
+    assert r.returncode == 2 and "rps" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_nothing_feasible_exits_1_with_the_binding_budget(run_qwen_plan: Callable[..., CompletedProcess[str]]) -> None:
+    r = run_qwen_plan("--task", "chat", "--rps", "50", "--budget", "100", "--deploy", "cloud")
+    assert r.returncode == 1, r.stdout
+    assert "budget must be at least $" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_unreachable_ttft_is_named(run_qwen_plan: Callable[..., CompletedProcess[str]]) -> None:
+    r = run_qwen_plan("--task", "docs", "--rps", "1", "--ttft-ms", "5", "--deploy", "cloud")
+    assert r.returncode == 1
+    assert "TTFT below" in r.stderr and "not reachable" in r.stderr
+
+
+def test_request_file_and_flag_override(invoke: Callable[..., Result], tmp_path: Path) -> None:
+    req = tmp_path / "req.yaml"
+    req.write_text("task: coding\nrps: 1.5\ndeploy: cloud\ntpot-ms: 50\n")
+    r = invoke("plan", "--request", str(req), "--format", "json")
+    plan = json.loads(r.output)
+    assert plan["request"]["task"] == "coding" and plan["request"]["tpot_ms"] == 50
+    r2 = invoke("plan", "--request", str(req), "--tpot-ms", "30", "--format", "json")
+    plan2 = json.loads(r2.output)
+    assert plan2["request"]["tpot_ms"] == 30
+    assert plan2["recommended"]["tpot_ms"] <= 30
+
+
+def test_request_file_with_unknown_field(run_qwen_plan: Callable[..., CompletedProcess[str]], tmp_path: Path) -> None:
+    req = tmp_path / "req.yaml"
+    req.write_text("task: chat\nbudjet: 10\n")
+    r = run_qwen_plan("plan", "--request", str(req))
+    assert r.returncode == 2 and "--budjet" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_same_request_same_bytes(invoke: Callable[..., Result]) -> None:
+    args = ("plan", "--task", "agentic", "--rps", "3", "--format", "json")
+    assert invoke(*args).output == invoke(*args).output
+
+
+def test_markdown_and_yaml_formats(invoke: Callable[..., Result]) -> None:
+    md = invoke("plan", "--task", "math", "--concurrency", "16", "--format", "markdown").output
+    assert md.startswith("# qwen-plan recommendation") and "## Why" in md
+    y = invoke("plan", "--task", "math", "--concurrency", "16", "--format", "yaml").output
+    assert "recommended:" in y

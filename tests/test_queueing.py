@@ -1,0 +1,57 @@
+"""Queueing model: hand-computed Erlang C values and the replica search's invariants."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from planner.solver import queueing
+
+
+def test_erlang_c_two_servers_one_erlang() -> None:
+    # B(2,1) = 0.5 / 2.5 = 0.2; C = B / (1 - rho + rho B) = 0.2 / 0.6
+    assert math.isclose(queueing.erlang_c(2, 1.0), 1 / 3)
+
+
+def test_erlang_c_overload_and_idle() -> None:
+    assert queueing.erlang_c(4, 4.0) == 1.0
+    assert queueing.erlang_c(4, 0.0) == 0.0
+
+
+def test_wait_quantile_hand_computed() -> None:
+    # c=2, λ=1/s, S=1 s: P_wait = 1/3, rate cμ-λ = 1/s, p95 wait = ln((1/3)/0.05)
+    assert math.isclose(queueing.wait_quantile_s(2, 1.0, 1.0), math.log(20 / 3))
+
+
+def test_halfin_whitt_close_to_exact_at_the_switch() -> None:
+    exact = queueing.erlang_c(1500, 1450.0)
+    approx = queueing._halfin_whitt(1500, 1450.0)
+    assert abs(exact - approx) < 0.03
+
+
+def test_replicas_meet_the_wait_budget_and_one_fewer_does_not() -> None:
+    n = queueing.replicas_for_rps(40.0, 16, 12.0, 0.3)
+    assert n is not None
+    assert queueing.wait_quantile_s(n * 16, 40.0, 12.0) <= 0.3
+    assert queueing.wait_quantile_s((n - 1) * 16, 40.0, 12.0) > 0.3
+
+
+@given(
+    rps=st.floats(0.01, 500),
+    slots=st.integers(1, 256),
+    service=st.floats(0.5, 120),
+    budget=st.floats(0.0, 5.0),
+)
+def test_more_load_never_needs_fewer_replicas(rps: float, slots: int, service: float, budget: float) -> None:
+    a = queueing.replicas_for_rps(rps, slots, service, budget)
+    b = queueing.replicas_for_rps(rps * 1.5, slots, service, budget)
+    if a is not None and b is not None:
+        assert b >= a
+
+
+def test_max_rps_is_the_inverse_of_replicas() -> None:
+    cap = queueing.max_rps(64, 10.0, 0.5)
+    assert queueing.wait_quantile_s(64, cap, 10.0) <= 0.5
+    assert queueing.wait_quantile_s(64, cap * 1.02, 10.0) > 0.5

@@ -1,0 +1,244 @@
+"""procurement.xlsx: opens in openpyxl, and its live formulas reproduce the JSON totals.
+
+No spreadsheet application is installed, so a small evaluator below computes the formula subset
+the writer emits (+ − × ÷, parentheses, comparisons, MIN, IF, cell and cross-sheet refs, ranges).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+import openpyxl
+import pytest
+from test_report_procurement import TODAY, make_plan, report_catalog
+
+from planner.report import procurement_table, xlsx_bytes
+from planner.report.procurement import Procurement
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+      (?P<str>"[^"]*")
+    | (?P<ref>(?:(?:'[^']+'|[A-Za-z_][A-Za-z0-9_]*)!)?\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)
+    | (?P<func>[A-Z]+)\(
+    | (?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
+    | (?P<op><=|>=|<>|[-+*/(),<>=])
+    )""",
+    re.VERBOSE,
+)
+
+
+class Evaluator:
+    def __init__(self, wb: Any) -> None:
+        self.wb = wb
+        self.cache: dict[tuple[str, str], Any] = {}
+
+    def cell(self, sheet: str, addr: str) -> Any:
+        key = (sheet, addr.replace("$", ""))
+        if key not in self.cache:
+            v = self.wb[sheet][key[1]].value
+            self.cache[key] = self.formula(sheet, v[1:]) if isinstance(v, str) and v.startswith("=") else v
+        return self.cache[key]
+
+    def formula(self, sheet: str, text: str) -> Any:
+        tokens: list[tuple[str, str]] = []
+        pos = 0
+        while pos < len(text):
+            m = _TOKEN.match(text, pos)
+            assert m is not None and m.end() > pos, f"cannot parse {text[pos:]!r} in {text!r}"
+            kind = m.lastgroup
+            assert kind is not None
+            tokens.append((kind, m.group(kind)))
+            pos = m.end()
+        self.toks, self.i, self.sheet = tokens, 0, sheet
+        value = self._compare()
+        assert self.i == len(tokens), f"trailing tokens in {text!r}"
+        return value
+
+    def _peek(self) -> tuple[str, str] | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def _take(self) -> tuple[str, str]:
+        t = self.toks[self.i]
+        self.i += 1
+        return t
+
+    def _compare(self) -> Any:
+        left = self._add()
+        ops: dict[str, Callable[[Any, Any], bool]] = {
+            ">": lambda a, b: a > b, "<": lambda a, b: a < b, ">=": lambda a, b: a >= b,
+            "<=": lambda a, b: a <= b, "=": lambda a, b: a == b, "<>": lambda a, b: a != b}
+        t = self._peek()
+        if t and t[0] == "op" and t[1] in ops:
+            self._take()
+            return ops[t[1]](left, self._add())
+        return left
+
+    def _add(self) -> Any:
+        v = self._mul()
+        while (t := self._peek()) and t[1] in ("+", "-") and t[0] == "op":
+            self._take()
+            r = self._mul()
+            v = v + r if t[1] == "+" else v - r
+        return v
+
+    def _mul(self) -> Any:
+        v = self._unary()
+        while (t := self._peek()) and t[1] in ("*", "/") and t[0] == "op":
+            self._take()
+            r = self._unary()
+            v = v * r if t[1] == "*" else v / r
+        return v
+
+    def _unary(self) -> Any:
+        t = self._peek()
+        if t == ("op", "-"):
+            self._take()
+            return -self._unary()
+        return self._primary()
+
+    def _primary(self) -> Any:
+        kind, text = self._take()
+        if kind == "num":
+            return float(text)
+        if kind == "str":
+            return text[1:-1]
+        if kind == "op" and text == "(":
+            v = self._compare()
+            assert self._take() == ("op", ")")
+            return v
+        if kind == "ref":
+            return self._ref(text)
+        if kind == "func":
+            args: list[Any] = []
+            while True:
+                args.append(self._compare())
+                sep = self._take()
+                if sep == ("op", ")"):
+                    break
+                assert sep == ("op", ",")
+            return self._call(text, args)
+        raise AssertionError(f"unexpected token {text!r}")
+
+    def _ref(self, text: str) -> Any:
+        sheet = self.sheet
+        if "!" in text:
+            sheet, text = text.rsplit("!", 1)
+            sheet = sheet.strip("'")
+        if ":" not in text:
+            saved = (self.toks, self.i, self.sheet)
+            v = self.cell(sheet, text)
+            self.toks, self.i, self.sheet = saved
+            return v
+        a, b = (x.replace("$", "") for x in text.split(":"))
+        (c1, r1), (c2, r2) = (re.match(r"([A-Z]+)(\d+)", x).groups() for x in (a, b))  # type: ignore[union-attr]
+        assert c1 == c2, "only single-column ranges are emitted"
+        out = []
+        for r in range(int(r1), int(r2) + 1):
+            saved = (self.toks, self.i, self.sheet)
+            out.append(self.cell(sheet, f"{c1}{r}"))
+            self.toks, self.i, self.sheet = saved
+        return out
+
+    @staticmethod
+    def _call(name: str, args: list[Any]) -> Any:
+        if name == "MIN":
+            flat = [x for a in args for x in (a if isinstance(a, list) else [a])]
+            return min(x for x in flat if isinstance(x, (int, float)))
+        if name == "IF":
+            return args[1] if args[0] else args[2]
+        raise AssertionError(f"function {name} is not in the emitted subset")
+
+
+def _summary_rows(ws: Any) -> list[int]:
+    head = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Way of paying")
+    rows = []
+    r = head + 1
+    while ws.cell(r, 1).value in ("cloud", "onprem", "api"):
+        rows.append(r)
+        r += 1
+    return rows
+
+
+@pytest.fixture(scope="module")
+def proc() -> Procurement:
+    return procurement_table(make_plan(), report_catalog(), today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def wb(proc: Procurement) -> Any:
+    return openpyxl.load_workbook(io.BytesIO(xlsx_bytes(proc)))
+
+
+def test_sheets(wb: Any, proc: Procurement) -> None:
+    options = [f"Option {o.index}" for o in proc.options]
+    assert wb.sheetnames == ["Summary", "Assumptions", *options, "Sources"]
+
+
+def test_option_formulas_reproduce_the_json(wb: Any, proc: Procurement) -> None:
+    ev = Evaluator(wb)
+    for o in proc.options:
+        ws = wb[f"Option {o.index}"]
+        rows = _summary_rows(ws)
+        assert len(rows) == len(o.rows)
+        for r, cr in zip(rows, o.rows, strict=True):
+            assert str(ws[f"H{r}"].value).startswith("="), "totals must stay formulas"
+            assert ev.cell(ws.title, f"H{r}") == pytest.approx(cr.line.monthly_usd, rel=1e-9)
+            assert ev.cell(ws.title, f"G{r}") == pytest.approx(cr.line.capex_usd, rel=1e-9)
+            assert ev.cell(ws.title, f"F{r}") == cr.line.gpus
+            assert ev.cell(ws.title, f"I{r}") == pytest.approx(cr.usd_per_m_output, rel=1e-9)
+            assert (ws[f"L{r}"].value == "STALE") == cr.line.stale
+
+
+def test_summary_formulas_reproduce_the_json(wb: Any, proc: Procurement) -> None:
+    ev = Evaluator(wb)
+    ws = wb["Summary"]
+    head = next(r for r in range(1, 20) if ws.cell(r, 1).value == "#")
+    for k, o in enumerate(proc.options):
+        r = head + 1 + k
+        assert ws.cell(r, 1).value == o.index
+        if o.buy_vs_rent_months is not None:
+            assert ev.cell("Summary", f"I{r}") == pytest.approx(o.buy_vs_rent_months, rel=1e-9)
+        if o.api_breakeven_tokens_month is not None:
+            # the sheet counts millions of tokens
+            assert ev.cell("Summary", f"J{r}") == pytest.approx(o.api_breakeven_tokens_month / 1e6, rel=1e-9)
+        clouds = [x.line.monthly_usd for x in o.rows if x.line.kind == "cloud"]
+        if clouds:
+            assert ev.cell("Summary", f"E{r}") == pytest.approx(min(clouds))
+    assert ws.cell(head + 1, 9).value is not None and proc.options[0].buy_vs_rent_months is not None
+    stale_cells = [ws.cell(r, 11).value for r in range(head + 1, head + 1 + len(proc.options))]
+    assert stale_cells == ["STALE"] * len(proc.options)  # every option shows the (stale) API price
+
+
+def _find(ws: Any, label: str, after: int = 1) -> int:
+    return next(r for r in range(after, ws.max_row + 1) if ws.cell(r, 1).value == label)
+
+
+def test_a_buyer_can_change_a_price_and_totals_move(wb: Any, proc: Procurement) -> None:
+    ws = wb["Option 1"]
+    price_row = _find(ws, "Instance price")
+    first = _summary_rows(ws)[0]
+    ws[f"B{price_row}"] = 40.0  # half the quoted 80 $/h
+    ev = Evaluator(wb)
+    assert ev.cell("Option 1", f"H{first}") == pytest.approx(proc.options[0].rows[0].line.monthly_usd / 2)
+    # Doubling the power price adds exactly one more energy bill to the on-prem total
+    ws_a = wb["Assumptions"]
+    power_row = _find(ws_a, "Power price")
+    ws_a[f"B{power_row}"] = 2 * proc.tco.power_usd_per_kwh
+    ev = Evaluator(wb)
+    onprem_i = next(i for i, x in enumerate(proc.options[0].rows) if x.line.kind == "onprem")
+    line = proc.options[0].rows[onprem_i].line
+    got = ev.cell("Option 1", f"H{_summary_rows(ws)[onprem_i]}")
+    assert got == pytest.approx(line.monthly_usd + line.detail["power_monthly"])
+
+
+def test_bytes_are_deterministic(proc: Procurement) -> None:
+    data = xlsx_bytes(proc)
+    z = zipfile.ZipFile(io.BytesIO(data))
+    assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    core = z.read("docProps/core.xml").decode()
+    assert core.count(f"{TODAY.isoformat()}T00:00:00Z") == 2
+    assert xlsx_bytes(proc) == data
