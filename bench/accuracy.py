@@ -108,7 +108,8 @@ def main() -> None:
           f"{MIN_SHAPE.isl + MIN_SHAPE.osl} tokens)")
     checks = minimum_check(cat)
     for name, _, count, ours, ok in checks:
-        print(f"  {name:<36} published {count}  model {ours if ours else '>8'}  {'fits' if ok else 'DIFFERS'}")
+        verdict = "fits" if ok else "DIFFERS"
+        print(f"  {name:<36} published {count}  model {ours if ours else '>8'}  {verdict}")
     print(f"  published deployment fits: {sum(c[4] for c in checks)}/{len(checks)}; "
           f"same GPU count: {sum(c[2] == c[3] for c in checks)}/{len(checks)}")
 

@@ -32,7 +32,7 @@ def _numbers(node: Any, path: str, sourced: bool) -> Iterator[tuple[str, bool]]:
 
 
 def test_the_walker_catches_an_unsourced_number() -> None:
-    doc = {"gpus": [{"id": "x", "tflops": {"bf16": 1}, "source": "s"}]}  # no as_of
+    doc: dict[str, list[dict[str, Any]]] = {"gpus": [{"id": "x", "tflops": {"bf16": 1}, "source": "s"}]}
     assert [p for p, ok in _numbers(doc, "f", False) if not ok] == ["f.gpus[0].tflops.bf16"]
     doc["gpus"][0]["as_of"] = dt.date(2026, 1, 1)
     assert all(ok for _, ok in _numbers(doc, "f", False))

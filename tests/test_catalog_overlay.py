@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -190,3 +191,13 @@ def test_validate_flags_stale_prices_but_passes(tmp_path: Path, run_qwen_plan: R
     assert result.returncode == 0, result.stderr
     assert any("cloud (acme-8x): price as_of 2024-01-01" in line for line in result.stderr.splitlines())
     assert result.stdout.startswith("catalog ok: 0 error(s)")
+
+
+def test_the_overlay_examples_in_the_docs_load(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "catalog.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", doc, re.S)
+    assert len(blocks) == 2
+    cat = load_catalog(_overlay(tmp_path, negotiated=blocks[0], private=blocks[1]))
+    assert cat.cloud["aws-p5.48xlarge"].usd_per_hour == 38.5
+    assert [o.id for o in cat.offers_for("acme-h200-nvl")] == ["acme-h200-nvl-4x"]
+    assert cat.tco.power_usd_per_kwh == 0.14

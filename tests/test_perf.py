@@ -35,7 +35,8 @@ def qwen35(**arch: Any) -> ModelSpec:
                    "active": 3_454_988_928, **SRC},
         "architecture": a,
         "checkpoints": [{"precision": "bf16", "repo": "x", "unknown": {"disk_bytes": "test"}, **SRC}],
-        "unknown": {k: "test" for k in ("hf_config", "license", "hosted_twin_of", "max_output_tokens")}, **SRC,
+        "unknown": dict.fromkeys(("hf_config", "license", "hosted_twin_of", "max_output_tokens"), "test"),
+        **SRC,
     })
 
 
@@ -188,7 +189,8 @@ def test_prefix_hits_skip_prefill_work() -> None:
     cold = estimate(cfg, Shape(isl=16000, osl=500), 8)
     warm = estimate(cfg, Shape(isl=16000, osl=500, prefix_hit=0.9), 8)
     assert warm.ttft_ms < cold.ttft_ms / 3
-    assert warm.breakdown["prefill_tokens_per_step"] == pytest.approx(cold.breakdown["prefill_tokens_per_step"] / 10)
+    cold_tokens = cold.breakdown["prefill_tokens_per_step"]
+    assert warm.breakdown["prefill_tokens_per_step"] == pytest.approx(cold_tokens / 10)
     assert warm.max_concurrency == cold.max_concurrency  # cached prefixes still occupy KV
 
 

@@ -25,10 +25,13 @@ def test_wait_quantile_hand_computed() -> None:
     assert math.isclose(queueing.wait_quantile_s(2, 1.0, 1.0), math.log(20 / 3))
 
 
-def test_halfin_whitt_close_to_exact_at_the_switch() -> None:
-    exact = queueing.erlang_c(1500, 1450.0)
-    approx = queueing._halfin_whitt(1500, 1450.0)
-    assert abs(exact - approx) < 0.03
+def test_erlang_c_matches_the_erlang_b_recursion() -> None:
+    for servers, offered in ((8, 6.5), (64, 60.0), (900, 870.0)):
+        b = 1.0
+        for k in range(1, servers + 1):
+            b = offered * b / (k + offered * b)
+        rho = offered / servers
+        assert math.isclose(queueing.erlang_c(servers, offered), b / (1 - rho + rho * b), rel_tol=1e-9)
 
 
 def test_replicas_meet_the_wait_budget_and_one_fewer_does_not() -> None:

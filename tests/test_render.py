@@ -17,7 +17,8 @@ from planner.render import RenderOptions, render_files, write_artifacts
 
 def _objects(files: dict[str, bytes]) -> dict[str, dict[str, Any]]:
     return {
-        k.removeprefix("manifests/"): yaml.safe_load(v) for k, v in files.items() if k.startswith("manifests/")
+        k.removeprefix("manifests/"): yaml.safe_load(v)
+        for k, v in files.items() if k.startswith("manifests/")
     }
 
 
@@ -201,3 +202,27 @@ def test_same_plan_same_bytes(catalog: Catalog, tmp_path: Path) -> None:
     assert files_a == files_b
     for rel in files_a:
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+
+
+def test_cli_render(tmp_path: Path, run_qwen_plan: Any) -> None:
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(moe_plan().model_dump_json())
+    out = tmp_path / "out"
+    args = ["render", "--plan", str(plan_file), "--out", str(out), "--autoscaler", "keda",
+            "--format", "kserve", "--node-selector", "pool=h200", "--storage-class", "nfs-rwx"]
+    proc = run_qwen_plan(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "manifests" / "50-scaledobject.yaml").is_file()
+    assert (out / "kserve" / "inferenceservice.yaml").is_file()
+    dep = yaml.safe_load((out / "manifests" / "20-deployment.yaml").read_text())
+    assert _pod_spec(dep)["nodeSelector"] == {"pool": "h200"}
+    pvc = yaml.safe_load((out / "manifests" / "10-persistentvolumeclaim.yaml").read_text())
+    assert pvc["spec"]["storageClassName"] == "nfs-rwx"
+    again = run_qwen_plan(*args)
+    assert again.returncode == 2
+    expected = f"error: --out: {out} already exists; pass --force to replace it"
+    assert again.stderr.strip().splitlines() == [expected]
+    assert run_qwen_plan(*args, "--force").returncode == 0
+    bad = run_qwen_plan("render", "--plan", str(plan_file), "--out", str(tmp_path / "o2"),
+                        "--node-selector", "x")
+    assert bad.returncode == 2 and "--node-selector: 'x' is not KEY=VALUE" in bad.stderr

@@ -95,7 +95,8 @@ def test_sglang_mapping(catalog: Catalog) -> None:
 
 def test_sglang_multinode_rank_placeholders(catalog: Catalog) -> None:
     d = _dep(multinode_plan, engine="sglang")
-    flags = _pairs(engine_args(d, catalog, node_rank="$(LWS_WORKER_INDEX)", leader_address="$(LWS_LEADER_ADDRESS)"))
+    args = engine_args(d, catalog, node_rank="$(LWS_WORKER_INDEX)", leader_address="$(LWS_LEADER_ADDRESS)")
+    flags = _pairs(args)
     assert flags["--nnodes"] == "2"
     assert flags["--node-rank"] == "$(LWS_WORKER_INDEX)"
     assert flags["--dist-init-addr"] == "$(LWS_LEADER_ADDRESS):20000"

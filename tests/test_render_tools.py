@@ -88,7 +88,8 @@ def test_helm_template_matches_manifests(rendered: dict[str, Path], name: str) -
     raw = _manifests(out)
     ns, release = raw[0]["metadata"]["name"], raw[2]["metadata"]["name"]
     proc = subprocess.run(
-        [_helm(), "template", release, str(out / "chart"), "--namespace", ns, "--set", "namespace.create=true"],
+        [_helm(), "template", release, str(out / "chart"), "--namespace", ns,
+         "--set", "namespace.create=true"],
         capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 0, proc.stderr
@@ -186,7 +187,8 @@ def _pods_as_deployments(out: Path, dest: Path) -> None:
                 "apiVersion": "apps/v1", "kind": "Deployment",
                 "metadata": {"name": f"{obj['metadata']['name']}-{role.lower()}",
                              "namespace": obj["metadata"]["namespace"]},
-                "spec": {"selector": {"matchLabels": tmpl[role]["metadata"]["labels"]}, "template": tmpl[role]},
+                "spec": {"selector": {"matchLabels": tmpl[role]["metadata"]["labels"]},
+                         "template": tmpl[role]},
             }
             (dest / f"lws-{role}.yaml").write_text(yaml.safe_dump(dep))
 

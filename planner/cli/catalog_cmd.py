@@ -255,7 +255,7 @@ def _scalar(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, list):
-        return ", ".join(_scalar(v) for v in value)
+        return ", ".join(_scalar(v) for v in value) or "—"
     return str(value)
 
 

@@ -48,26 +48,38 @@ def _prefill_chunk_time(
 
 def _steady(
     p: Prepared, r: _Req, osl: int, b: float
-) -> tuple[float, float, float, float, float, float, float]:
+) -> tuple[float, float, float, float, float, float, float, float]:
     """Steady-state step at concurrency b:
-    (step_s, mem_s, comp_s, comm_s, prefill_s, draft_s, prefill_tok)."""
+    (step_s, mem_s, comp_s, comm_s, prefill_s, draft_s, prefill_tok, decoding_b).
+
+    Each request needs osl/a steps and one prefill of p_new tokens, so b decoding sequences bring
+    b·p_new·a/osl prompt tokens per step. Prompts are processed as chunks, not spread thinly over every
+    step: a fraction f of the steps carries a chunk of max(p_new, demand) tokens (capped by the token
+    budget). Averaging the step time (not the token count) matters for MoE models, whose expert reads are
+    concave in the tokens of a step. vLLM mixes chunks into decode steps within `chunk` tokens per step;
+    when the demand exceeds that budget the replica is prefill-bound and only
+    d = chunk / (p_new·a/osl + n+1) sequences decode while the rest wait. SGLang runs prefill batches
+    apart from decode batches, so their time adds up.
+    """
     a = p.accept_len
-    # Each request needs osl/a steps; meanwhile its prompt must be prefilled once, so every step
-    # carries b·p_new·a/osl prompt tokens on average (continuous batching with chunked prefill).
-    prefill_tok = b * r.p_new * a / osl
+    per_seq = p.n_draft + 1.0
+    rate = r.p_new * a / osl
+    if p.mixed and b * (rate + per_seq) > p.chunk:
+        b = max(p.chunk / (rate + per_seq), 1.0)
+    prefill_tok = b * rate
     draft = p.draft_time(b, r.ctx)
-    if p.mixed:
-        mem, comp, comm = p.step(b, r.ctx, prefill_tok, r.pre_ctx)
-        dm, dc, dcomm = p.step(b, r.ctx, 0.0, 0.0)
-        base = max(dm, dc) + dcomm
-        step = max(mem, comp) + comm + p.overhead_s + draft
-        return step, mem, comp, comm, max(mem, comp) + comm - base, draft, prefill_tok
     mem, comp, comm = p.step(b, r.ctx, 0.0, 0.0)
-    chunk = min(float(p.chunk), max(r.p_new, prefill_tok))
-    t_chunk = _prefill_chunk_time(p, 0.0, r, chunk)[0]
-    prefill = prefill_tok / chunk * t_chunk
-    step = max(mem, comp) + comm + p.overhead_s + draft + prefill
-    return step, mem, comp, comm, prefill, draft, prefill_tok
+    base = max(mem, comp) + comm
+    if p.mixed:
+        room = max(p.chunk - b * per_seq, 1.0)
+        chunk = min(room, max(r.p_new, prefill_tok))
+        cm, cc, ccomm = p.step(b, r.ctx, chunk, r.pre_ctx)
+        prefill = prefill_tok / chunk * (max(cm, cc) + ccomm - base)
+    else:
+        chunk = min(float(p.chunk), max(r.p_new, prefill_tok))
+        prefill = prefill_tok / chunk * _prefill_chunk_time(p, 0.0, r, chunk)[0]
+    step = base + p.overhead_s + draft + prefill
+    return step, mem, comp, comm, prefill, draft, prefill_tok, b
 
 
 def _ttft(p: Prepared, r: _Req, b: float, step: float) -> tuple[float, float, float, float, float, float]:
@@ -131,11 +143,12 @@ def estimate_prepared(p: Prepared, shape: Shape, batch: int) -> Estimate:
             },
         )
     b = float(min(batch, maxc))
-    step, mem, comp, comm, prefill, draft, prefill_tok = _steady(p, r, shape.osl, b)
+    step, mem, comp, comm, prefill, draft, prefill_tok, b = _steady(p, r, shape.osl, b)
     ttft, own_prefill, vision, pmem, pcomp, pcomm = _ttft(p, r, b, step)
     a = p.accept_len
     thr = b * a / step
-    # Requests beyond what memory holds wait for a slot: each of the batch-b queued ahead needs one
+    # Requests beyond what memory (or the prefill token budget) holds wait for a slot: each of the
+    # batch-b queued ahead needs one
     # of the b running requests to finish (osl tokens at thr/b tokens/s each).
     queue = max(0.0, batch - b) * shape.osl / thr
     ttft += queue

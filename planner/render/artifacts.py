@@ -116,10 +116,17 @@ def render_files(
 ) -> dict[str, bytes]:
     """Every artifact as relative path -> bytes. Pure: same plan, same bytes."""
     opts = options or RenderOptions()
-    ctx = build_context(plan, catalog, opts)
     extra = dict(extra_files or {})
     files: dict[str, bytes] = {}
     files["plan.json"] = (json.dumps(plan.model_dump(mode="json"), indent=2, sort_keys=True) + "\n").encode()
+    if plan.deployment is None:
+        # A hosted-API recommendation: nothing to run, but the plan and the reports still apply.
+        api_readme = _text_env().get_template("artifacts/README-api.md.j2").render(
+            plan=plan, extra_files=sorted(extra), planner_version=__version__
+        )
+        files["README.md"] = api_readme.encode()
+        return _with_extra(files, extra)
+    ctx = build_context(plan, catalog, opts)
     for fname, text in render_manifests(ctx).items():
         files[f"manifests/{fname}"] = text.encode()
     files.update(_chart_files(ctx))
@@ -129,6 +136,10 @@ def render_files(
     doc_vars = _doc_vars(ctx, catalog, opts.kserve, sorted(extra))
     files["launch.sh"] = env.get_template("artifacts/launch.sh.j2").render(**doc_vars).encode()
     files["README.md"] = env.get_template("artifacts/README.md.j2").render(**doc_vars).encode()
+    return _with_extra(files, extra)
+
+
+def _with_extra(files: dict[str, bytes], extra: Mapping[str, bytes]) -> dict[str, bytes]:
     for rel, data in extra.items():
         p = PurePosixPath(rel)
         if p.is_absolute() or ".." in p.parts or not p.parts:

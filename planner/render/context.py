@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from planner.catalog.loader import Catalog
-from planner.catalog.schema import GpuSpec, ModelSpec
+from planner.catalog.schema import GpuSpec, ModelSpec, Precision
 from planner.errors import RequestError
 from planner.plan import Deployment, Plan
 from planner.render.engine import (
@@ -77,7 +77,8 @@ class Context:
             # Only the group leader serves HTTP; LWS labels it worker-index "0".
             service_selector[LWS_LEADER_LABEL] = "0"
         if v["multiNode"]["enabled"]:
-            target_ref = {"apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet", "name": self.name}
+            target_ref = {"apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet",
+                          "name": self.name}
         else:
             target_ref = {"apiVersion": "apps/v1", "kind": "Deployment", "name": self.name}
         image = f'{v["image"]["repository"]}:{v["image"]["tag"]}'
@@ -96,7 +97,7 @@ class Context:
         }
 
 
-def _weights_bytes(model: ModelSpec, d: Deployment, per_param: Mapping[str, float]) -> int:
+def _weights_bytes(model: ModelSpec, d: Deployment, per_param: Mapping[Precision, float]) -> int:
     for ck in model.checkpoints:
         if ck.repo == d.checkpoint and ck.disk_bytes:
             return ck.disk_bytes
@@ -174,7 +175,8 @@ def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = 
         worker_command = ["/bin/bash", "-c"]
     else:
         command = engine_command(d.engine)
-        args = engine_args(d, catalog, node_rank="$(LWS_WORKER_INDEX)", leader_address="$(LWS_LEADER_ADDRESS)")
+        args = engine_args(d, catalog, node_rank="$(LWS_WORKER_INDEX)",
+                           leader_address="$(LWS_LEADER_ADDRESS)")
         worker_command, worker_args = (command, args) if multinode else ([], [])
 
     env = {

@@ -92,7 +92,8 @@ def _option_summary(o: OptionCosts, refs: dict[str, int]) -> dict[str, Any]:
         "ttft": _n(opt.ttft_ms), "tpot": _n(opt.tpot_ms, 2), "quality": _n(opt.quality, 2),
         "stale": any(r.line.stale for r in o.rows), "buy_vs_rent": bvr, "breakeven": be,
         "rows": _rows(o, refs), "onprem_detail": onprem_detail,
-        "workload": (f"{_n(w.rps, 3)} req/s ({w.basis}), {w.isl} in / {w.osl} out tokens per request = "
+        "workload": (f"{_n(w.rps, 3)} req/s ({w.basis}), {w.input_per_request} in / {w.osl} out tokens "
+                     "per request = "
                      f"{_tokens(w.input_tokens_month)} input + {_tokens(w.output_tokens_month)} output "
                      "tokens/month"),
     }

@@ -28,10 +28,15 @@ _COMMIT_BASIS = {"none": "on-demand", "1y": "1y", "3y": "3y"}
 class Workload:
     """Monthly volume an option serves: the request's load, or the option's capacity if none given."""
 
-    isl: int
+    isl: int  # text input tokens per request
     osl: int
     rps: float
     basis: str  # how rps was obtained: "arrival rate", "concurrency (Little's law)", "capacity"
+    visual_tokens: int = 0  # prompt tokens the images/video frames add (billed as input by APIs)
+
+    @property
+    def input_per_request(self) -> int:
+        return self.isl + self.visual_tokens
 
     @property
     def requests_month(self) -> float:
@@ -39,7 +44,7 @@ class Workload:
 
     @property
     def input_tokens_month(self) -> float:
-        return self.requests_month * self.isl
+        return self.requests_month * self.input_per_request
 
     @property
     def output_tokens_month(self) -> float:
@@ -48,6 +53,7 @@ class Workload:
     def to_dict(self) -> dict[str, Any]:
         return {
             "isl": self.isl,
+            "visual_tokens": self.visual_tokens,
             "osl": self.osl,
             "rps": self.rps,
             "basis": self.basis,
@@ -169,7 +175,19 @@ def _num(d: dict[str, Any], key: str) -> float | None:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
-def workload_of(plan: Plan, option: Option) -> Workload:
+def visual_tokens(plan: Plan, catalog: Catalog, model_id: str) -> int:
+    """Prompt tokens images and video add per request, counted exactly as the solver counts them."""
+    res = plan.resolved
+    if not (_num(res, "images_per_request") or _num(res, "video_frames_per_request")):
+        return 0
+    # Imported here: only vision tasks need it, and the solver's count is the one source of truth.
+    from planner.solver.costing import visual_tokens as count
+    from planner.solver.space import resolve
+
+    return count(resolve(plan.request, catalog), catalog, model_id)
+
+
+def workload_of(plan: Plan, option: Option, visual: int = 0) -> Workload:
     """Requests per second this option serves, derived the way the solver sizes it."""
     res, req = plan.resolved, plan.request
     isl = int(_num(res, "isl") or req.isl or 0)
@@ -178,15 +196,15 @@ def workload_of(plan: Plan, option: Option) -> Workload:
     if rps is None and req.tokens_per_day is not None and isl + osl > 0:
         rps = req.tokens_per_day / 86400.0 / (isl + osl)
     if rps is not None:
-        return Workload(isl, osl, rps, "arrival rate")
+        return Workload(isl, osl, rps, "arrival rate", visual)
     conc = _num(res, "concurrency") or req.concurrency
     if conc is not None:
         ttft = option.ttft_ms if option.ttft_ms is not None else (_num(res, "ttft_ms") or 0.0)
         tpot = option.tpot_ms if option.tpot_ms is not None else (_num(res, "tpot_ms") or 0.0)
         latency_s = (ttft + osl * tpot) / 1000.0
         if latency_s > 0:
-            return Workload(isl, osl, conc / latency_s, "concurrency (Little's law)")
-    return Workload(isl, osl, option.capacity_rps, "capacity")
+            return Workload(isl, osl, conc / latency_s, "concurrency (Little's law)", visual)
+    return Workload(isl, osl, option.capacity_rps, "capacity", visual)
 
 
 def _is_chosen(option: Option, line: CostLine, commit: str) -> bool:
@@ -219,15 +237,15 @@ def _cost_lines(plan: Plan, catalog: Catalog, o: Option, w: Workload, t: TcoInpu
             gpu = catalog.gpu(o.gpu)
             candidates = [cost.purchase_cost(p, gpu, o.total_gpus, t, today=today) for p in offers]
             lines.append(min(candidates, key=lambda c: (c.monthly_usd, c.offer_id)))
-    if w.isl > 0:
-        lines.extend(cost.api_costs(catalog, o.model, w.input_tokens_month, w.output_tokens_month, w.isl,
-                                    providers, today=today))
+    if w.input_per_request > 0:
+        lines.extend(cost.api_costs(catalog, o.model, w.input_tokens_month, w.output_tokens_month,
+                                    w.input_per_request, providers, today=today))
     return lines
 
 
 def _option_costs(plan: Plan, catalog: Catalog, index: int, o: Option, t: TcoInputs,
                   today: dt.date) -> OptionCosts:
-    w = workload_of(plan, o)
+    w = workload_of(plan, o, visual_tokens(plan, catalog, o.model))
     commit = plan.request.commit
     lines = _cost_lines(plan, catalog, o, w, t, today)
     rows = tuple(
@@ -250,7 +268,8 @@ def _option_costs(plan: Plan, catalog: Catalog, index: int, o: Option, t: TcoInp
         chosen = next((r.line for r in rows if r.chosen), None)
         selfhost_monthly = chosen.monthly_usd if chosen is not None else o.monthly_cost_usd
         api_line = apis[0]
-        be = cost.breakeven_tokens_per_month(selfhost_monthly, catalog.api[api_line.offer_id], w.isl, w.osl)
+        be = cost.breakeven_tokens_per_month(selfhost_monthly, catalog.api[api_line.offer_id],
+                                             w.input_per_request, w.osl)
         be_against = api_line.label
     return OptionCosts(index, option_label(o), o, w, rows, bvr, against, be, be_against)
 

@@ -179,7 +179,7 @@ def _option_sheet(wb: Workbook, o: OptionCosts, a: dict[str, str], as_of: str) -
     s.heading(f"Workload ({o.workload.basis})")
     w = o.workload
     rps = s.put("Requests per second", w.rps, unit="req/s", is_input=True)
-    isl = s.put("Input tokens per request", w.isl, is_input=True)
+    isl = s.put("Input tokens per request (text + images)", w.input_per_request, is_input=True)
     osl = s.put("Output tokens per request", w.osl, is_input=True)
     req_m = s.put("Requests per month", f"={rps}*3600*{a['hours_per_month']}")
     load = {

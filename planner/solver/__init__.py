@@ -113,7 +113,7 @@ def _best_per_family(options: list[Option], rank: Callable[[Option], tuple[float
     return list(best.values())
 
 
-def _rejections(s: _Search, feasible_families: set[tuple[str, str, str, str]]) -> list[Rejection]:
+def _rejections(s: _Search, feasible_families: set[tuple[str, ...]]) -> list[Rejection]:
     out: list[Rejection] = []
     for fam, fails in sorted(s.failures.items(), key=lambda kv: str(kv[0])):
         if (fam.model, fam.precision, fam.gpu, fam.engine) in feasible_families:
@@ -121,7 +121,7 @@ def _rejections(s: _Search, feasible_families: set[tuple[str, str, str, str]]) -
         # Report the constraint that came closest: the one a user would relax first.
         order = {"precision": 0, "memory": 1, "tpot": 2, "ttft": 3, "load": 4}
         worst = max(fails, key=lambda f: (order.get(f.constraint, 0), -f.shortfall))
-        out.append(Rejection(family=str(fam), constraint=worst.constraint,  # type: ignore[arg-type]
+        out.append(Rejection(family=str(fam), constraint=worst.constraint,
                              detail=worst.detail, shortfall=round(worst.shortfall, 2)))
     return out
 
@@ -173,7 +173,7 @@ def _near_misses(s: _Search, blocked: list[tuple[Option, list[tuple[str, float]]
         cands = [(sf, o) for o, (c, sf) in single if c == constraint]
         if not cands:
             continue
-        sf, o = min(cands, key=lambda t: t[0])
+        _, o = min(cands, key=lambda t: t[0])
         if constraint == "budget":
             hints.append(f"budget must be at least ${o.monthly_cost_usd:,.0f}/month "
                          f"({_describe(o)}, {o.deploy})")
@@ -212,14 +212,16 @@ def solve(request: Request, catalog: Catalog) -> Plan:
     per_family = _best_per_family(feasible, rank)
     front = [o for o in pareto(per_family, res.osl) if o != best]
     alternatives = sorted(front, key=rank)[:ALTERNATIVES]
-    feasible_fams = {(o.model, o.precision or "", o.gpu or "", o.engine or "") for o in feasible}
+    feasible_fams: set[tuple[str, ...]] = {
+        (o.model, o.precision or "", o.gpu or "", o.engine or "") for o in feasible
+    }
     rejected = _rejections(s, feasible_fams)
     for o, v in sorted(blocked, key=lambda t: rank(t[0])):
         fam = f"{_describe(o)} ({o.deploy}{', ' + o.provider if o.provider else ''})"
         if any(r.family == fam for r in rejected):
             continue
         c, sf = v[0]
-        rejected.append(Rejection(family=fam, constraint=c,  # type: ignore[arg-type]
+        rejected.append(Rejection(family=fam, constraint=c,
                                   detail=f"{c} off by {sf:,.2f}", shortfall=round(sf, 2)))
     notes = _notes(best, res, s)
     stale = stale_entries(catalog)
@@ -249,7 +251,7 @@ def _notes(best: Option, res: Resolved, s: _Search) -> list[str]:
         )
         if res.request.budget and best.deploy != "api" and best.monthly_cost_usd > 0:
             n = int(res.request.budget // best.monthly_cost_usd)
-            if n > 1 and best.deploy != "api":
+            if n > 1:
                 sized = s.sized[_key(best)]
                 cap = queueing.max_rps(n * sized.batch, sized.service_s,
                                        (res.ttft_ms - sized.ttft_ms) / 1000.0)

@@ -7,9 +7,8 @@ from collections.abc import Iterator
 
 from planner import cost
 from planner.catalog.loader import Catalog
-from planner.plan import Option
+from planner.plan import DeployKind, Option
 from planner.solver.evaluate import Sized
-from planner.solver.quality import quality
 from planner.solver.space import SECONDS_PER_MONTH, Resolved
 
 
@@ -29,13 +28,15 @@ def self_hosted_options(sized: Sized, res: Resolved, catalog: Catalog) -> Iterat
     req = res.request
     cfg = sized.cfg
     gpu = cfg.gpu
-    q = quality(catalog, cfg.model.id, cfg.precision, req.task)
+    q = res.quality(catalog, cfg.model.id, cfg.precision)
     if q is None:
         return
     total_gpus = cfg.tp * sized.replicas
     requests_month = monthly_requests(res, sized.capacity_rps)
 
-    def option(kind: str, provider: str | None, instance: str | None, instances: int, line: cost.CostLine) -> Option:
+    def option(
+        kind: DeployKind, provider: str | None, instance: str | None, instances: int, line: cost.CostLine
+    ) -> Option:
         return Option(
             model=cfg.model.id,
             precision=cfg.precision,
@@ -46,7 +47,7 @@ def self_hosted_options(sized: Sized, res: Resolved, catalog: Catalog) -> Iterat
             total_gpus=total_gpus,
             engine=cfg.engine,
             mtp_tokens=cfg.mtp,
-            deploy=kind,  # type: ignore[arg-type]
+            deploy=kind,
             provider=provider,
             instance=instance,
             instances=instances,
@@ -84,7 +85,7 @@ def api_options(res: Resolved, catalog: Catalog) -> Iterator[Option]:
     for model in catalog.models.values():
         if req.models and model.id not in req.models:
             continue
-        q = quality(catalog, model.id, None, req.task)
+        q = res.quality(catalog, model.id, None)
         if q is None:
             continue
         rps = res.arrival_rps

@@ -11,31 +11,23 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from scipy.special import pdtr
+
 P95_TAIL = 0.05
-EXACT_UP_TO = 1500  # beyond this many slots the Halfin-Whitt limit is accurate and O(1)
-
-
-def _halfin_whitt(servers: int, offered: float) -> float:
-    beta = (servers - offered) / math.sqrt(offered)
-    if beta > 30:  # the density underflows; waiting is essentially impossible
-        return 0.0
-    phi = math.exp(-beta * beta / 2) / math.sqrt(2 * math.pi)
-    cdf = 0.5 * (1 + math.erf(beta / math.sqrt(2)))
-    return 1.0 / (1.0 + beta * cdf / phi)
 
 
 def erlang_c(servers: int, offered: float) -> float:
-    """Probability an arrival waits in M/M/c with `offered` = λ/μ erlangs (needs offered < servers)."""
+    """Probability an arrival waits in M/M/c with `offered` = λ/μ erlangs.
+
+    Erlang B is the Poisson pmf over the Poisson cdf at `servers`; the cdf comes from the
+    regularised incomplete gamma (scipy's pdtr), so this is exact and O(1) for any slot count.
+    """
     if offered <= 0:
         return 0.0
     if offered >= servers:
         return 1.0
-    if servers > EXACT_UP_TO:
-        return _halfin_whitt(servers, offered)
-    # Erlang B by the stable recursion, then convert to C.
-    b = 1.0
-    for k in range(1, servers + 1):
-        b = offered * b / (k + offered * b)
+    pmf = math.exp(servers * math.log(offered) - offered - math.lgamma(servers + 1))
+    b = pmf / float(pdtr(servers, offered))
     rho = offered / servers
     return b / (1.0 - rho + rho * b)
 
@@ -88,7 +80,7 @@ def max_rps(servers: int, service_s: float, wait_budget_s: float) -> float:
     if wait_budget_s < 0 or servers <= 0:
         return 0.0
     lo, hi = 0.0, servers / service_s
-    for _ in range(40):
+    for _ in range(18):  # 4e-6 of the stability bound: far below any price step
         mid = (lo + hi) / 2
         if wait_quantile_s(servers, mid, service_s) <= wait_budget_s:
             lo = mid

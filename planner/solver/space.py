@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from planner.catalog.loader import Catalog
 from planner.catalog.schema import ENGINES, Engine, GpuSpec, ModelSpec, Precision
 from planner.errors import RequestError
 from planner.perf import Config, Shape
 from planner.request import Request
+from planner.solver.quality import quality
 
 SECONDS_PER_MONTH = 730.0 * 3600.0
 TP_SIZES = (1, 2, 4, 8, 16)
@@ -29,6 +30,14 @@ class Resolved:
     tpot_ms: float
     arrival_rps: float | None  # open-loop load
     concurrency: int | None  # closed-loop load
+    _quality: dict[tuple[str, str | None], float | None] = field(default_factory=dict, compare=False)
+
+    def quality(self, catalog: Catalog, model_id: str, precision: str | None) -> float | None:
+        """Task quality, memoised: every configuration of a model/precision shares it."""
+        key = (model_id, precision)
+        if key not in self._quality:
+            self._quality[key] = quality(catalog, model_id, precision, self.request.task)
+        return self._quality[key]
 
     @property
     def has_load(self) -> bool:

@@ -1,0 +1,76 @@
+"""`qwen-plan render`: write deployment artifacts for an existing plan.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, cast
+
+import click
+from pydantic import ValidationError
+
+from planner.cli.common import catalog_option, get_catalog
+from planner.errors import RequestError
+from planner.plan import Plan
+from planner.render import RenderOptions, write_artifacts
+
+
+def _node_selector(pairs: tuple[str, ...]) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise RequestError(f"--node-selector: {pair!r} is not KEY=VALUE")
+        out[key] = value
+    return out
+
+
+def load_plan(path: Path) -> Plan:
+    try:
+        return Plan.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RequestError(f"--plan: cannot read {path} ({exc.strerror})") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise RequestError(f"--plan: {path}: {loc}: {err['msg']}") from None
+
+
+@click.command("render")
+@click.option("--plan", "plan_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="plan.json written by `qwen-plan plan --out` or `--format json`.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to write (atomically).")
+@click.option("--force", is_flag=True, help="Replace --out if it already exists.")
+@click.option("--autoscaler", type=click.Choice(["hpa", "keda", "none"]), default="hpa", show_default=True,
+              help="Scale on the engine's waiting-requests metric with an HPA or a KEDA ScaledObject.")
+@click.option("--format", "fmt", type=click.Choice(["k8s", "kserve"]), default="k8s", show_default=True,
+              help="kserve also writes kserve/inferenceservice.yaml.")
+@click.option("--node-selector", multiple=True, metavar="KEY=VALUE",
+              help="Replace the catalog GPU label as node selector (repeatable).")
+@click.option("--name", default=None, help="Release and object name (default: from the model id).")
+@click.option("--namespace", default=None, help="Namespace (default: the name).")
+@click.option("--storage-class", default=None,
+              help="StorageClass of the model-cache PVC (default: cluster default).")
+@click.option("--hf-token-secret", default="hf-token", show_default=True,
+              help="Secret holding the Hugging Face token under key `token` (optional at run time).")
+@click.option("--prometheus", "prometheus_address", default=None,
+              help="Prometheus URL for the KEDA trigger.")
+@catalog_option
+def command(
+    plan_path: Path, out: Path, force: bool, autoscaler: str, fmt: str, node_selector: tuple[str, ...],
+    name: str | None, namespace: str | None, storage_class: str | None, hf_token_secret: str,
+    prometheus_address: str | None, catalog_dir: Path | None,
+) -> None:
+    """Write Kubernetes manifests, a Helm chart and launch.sh for PLAN into OUT."""
+    plan = load_plan(plan_path)
+    catalog = get_catalog(catalog_dir)
+    scaler = cast(Literal["hpa", "keda", "none"], autoscaler)
+    options = RenderOptions(
+        autoscaler=scaler, kserve=fmt == "kserve", name=name, namespace=namespace,
+        node_selector=_node_selector(node_selector), storage_class=storage_class,
+        hf_token_secret=hf_token_secret, prometheus_address=prometheus_address,
+    )
+    written = write_artifacts(plan, catalog, out, force=force, autoscaler=scaler, kserve=fmt == "kserve",
+                              options=options)
+    click.echo(f"wrote {written}; see {written / 'README.md'} to install and verify")
