@@ -2,7 +2,8 @@
 
 A row becomes a case only when the model can express it: a known model and GPU, one replica with TP
 (optionally EP) and numeric input/output lengths. Skipped: disaggregated or attention-data-parallel
-serving, agentic traces (no fixed lengths), rows without TP or numbers. Per-row `notes` are honoured:
+serving, agentic traces (no fixed lengths), rows without TP or numbers, and throughput/TPOT of bursts
+of a variable-length dataset (ShareGPT, sampled lengths: see below). Per-row `notes` are honoured:
 throughput columns are already output-only (the notes say which were derived), latencies are used only
 from the *median* columns, TTFT is dropped when the note says it includes queueing of a burst, and a
 forced (synthetic) MTP acceptance length is used as given.
@@ -58,6 +59,16 @@ class Case:
     thr: float | None
     """Output tokens/s of one replica."""
     family: str
+    source: str
+    """The publication the row comes from (repository/page, without commit or run id): the unit of
+    leave-one-source-out cross-validation."""
+
+
+def source_group(source: str) -> str:
+    """`github sgl-project/sglang docs/… @abc` -> `github sgl-project/sglang docs/…`; InferenceMAX runs
+    of one artifact series count as one source."""
+    s = re.split(r" @| \(|, run", source)[0].strip()
+    return "InferenceMAX/InferenceX" if "InferenceMAX" in s or "inferencex" in s.lower() else s
 
 
 def _num(text: str) -> float | None:
@@ -163,12 +174,21 @@ def load_cases(cat: Catalog | None = None, path: Path = DATA) -> tuple[list[Case
         conc, burst = batch
         if burst or "includes queueing" in notes:
             ttft = None  # a burst's median TTFT is queueing for the whole benchmark
+        if notes.startswith("Before tuned"):
+            skipped[rid] = "the source's untuned-kernel baseline (the planner assumes tuned kernels)"
+            continue
+        if burst and any(w in notes for w in ("ShareGPT", "sampled")):
+            # A whole variable-length dataset released at once: the makespan is set by the few longest
+            # outputs decoding at a tiny batch, and short requests' TPOT by the opening prefill storm.
+            # Neither is the steady state at one fixed shape that the model describes.
+            tpot = thr = None
         if tpot is None and ttft is None and thr is None:
-            skipped[rid] = "no metric"
+            skipped[rid] = "no steady-state metric (none reported, or a variable-length burst)"
             continue
         cfg = Config(model=model, gpu=cat.gpus[gpu_id], precision=prec, tp=int(tp), ep=ep, kv_dtype=kv,
                      engine=engine, mtp=mtp[0], mtp_acceptance=mtp[1])
         label = f"{mid}/{gpu_id}/{prec}/tp{int(tp)}/{engine}"
         cases.append(Case(rid, label, cfg, Shape(isl=int(isl), osl=int(osl)), max(int(conc / replicas), 1),
-                          tpot, ttft, thr / replicas if thr else None, cat.gpus[gpu_id].family))
+                          tpot, ttft, thr / replicas if thr else None, cat.gpus[gpu_id].family,
+                          source_group(r["source"])))
     return cases, skipped

@@ -58,11 +58,12 @@ def gpu(**over: Any) -> GpuSpec:
 
 
 # Round numbers for hand arithmetic: 100 % of peak, 1 ms step overhead, no all-reduce latency.
-EFF = FamilyEff(bandwidth=1.0, compute=1.0, step_overhead_ms=1.0, allreduce_us=0.0, request_overhead_ms=0.0)
+EFF = FamilyEff(bandwidth=1.0, compute=1.0, step_overhead_ms=1.0, allreduce_us=0.0)
 
 
 def consts() -> Constants:
-    return replace(constants(), moe_compute=1.0, quant_compute=1.0, link_efficiency=1.0)
+    return replace(constants(), moe_compute=1.0, quant_compute=1.0, link_efficiency=1.0,
+                   request_overhead_ms={"vllm": 0.0, "sglang": 0.0})
 
 
 def prep(cfg: Config) -> Prepared:

@@ -146,8 +146,9 @@ def test_node_selector_override_and_names(catalog: Catalog) -> None:
 
 def test_api_plan_has_nothing_to_deploy(catalog: Catalog) -> None:
     plan = dense_plan().model_copy(update={"deployment": None})
-    with pytest.raises(RequestError, match="hosted API"):
-        render_files(plan, catalog)
+    files = render_files(plan, catalog, extra_files={"report.html": b"<html></html>"})
+    assert sorted(files) == ["README.md", "plan.json", "report.html"]
+    assert "nothing to deploy" in files["README.md"].decode()
 
 
 def test_launch_script_is_the_same_server(catalog: Catalog) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner import perf
-from planner.catalog.loader import Catalog
+from planner.catalog.loader import Catalog, load_catalog
 from planner.errors import NoFeasiblePlan
 from planner.plan import Plan
 from planner.request import Request
@@ -14,7 +16,14 @@ from planner.solver import resolve, solve
 
 # A slice of the catalog keeps each solve fast; the invariants do not depend on its size.
 GPUS = ("l40s", "h100-sxm", "h200", "mi300x", "a100-80gb")
-SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: the same examples on every run, so CI is reproducible.
+SETTINGS = settings(max_examples=12, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@cache
+def _catalog() -> Catalog:
+    return load_catalog()
 
 tasks = st.sampled_from(["chat", "coding", "docs", "agentic"])
 rps = st.floats(0.05, 40.0)
@@ -22,9 +31,9 @@ ttft = st.sampled_from([800.0, 2000.0, 5000.0, 15000.0])
 tpot = st.sampled_from([20.0, 40.0, 80.0])
 
 
-def _solve(catalog: Catalog, **kw: object) -> Plan | None:
+def _solve(**kw: object) -> Plan | None:
     try:
-        return solve(Request.model_validate({"gpus": GPUS, **kw}), catalog)
+        return solve(Request.model_validate({"gpus": GPUS, **kw}), _catalog())
     except NoFeasiblePlan:
         return None
 
@@ -32,10 +41,10 @@ def _solve(catalog: Catalog, **kw: object) -> Plan | None:
 @SETTINGS
 @given(task=tasks, load=rps, t1=ttft, t2=tpot, deploy=st.sampled_from(["cloud", "onprem"]))
 def test_recommended_plan_meets_every_constraint(
-    catalog: Catalog, task: str, load: float, t1: float, t2: float, deploy: str
+    task: str, load: float, t1: float, t2: float, deploy: str
 ) -> None:
     budget = 60000.0
-    plan = _solve(catalog, task=task, rps=load, ttft_ms=t1, tpot_ms=t2, deploy=deploy, budget=budget)
+    plan = _solve(task=task, rps=load, ttft_ms=t1, tpot_ms=t2, deploy=deploy, budget=budget)
     if plan is None:
         return
     rec, dep = plan.recommended, plan.deployment
@@ -44,20 +53,21 @@ def test_recommended_plan_meets_every_constraint(
     assert rec.ttft_ms <= t1 and rec.tpot_ms <= t2
     assert rec.capacity_rps >= load
     # Re-derive from the performance model, independently of the solver's bookkeeping.
+    catalog = _catalog()
     res = resolve(plan.request, catalog)
     cfg = perf.Config(model=catalog.model(dep.model), gpu=catalog.gpu(dep.gpu), precision=dep.precision,
                       tp=dep.tp, ep=dep.ep, kv_dtype=dep.kv_dtype, engine=dep.engine, mtp=dep.mtp_tokens)
     est = perf.estimate(cfg, res.shape, dep.max_num_seqs)
     assert est.fits
     assert est.tpot_ms <= t2 * 1.0001
-    assert est.ttft_ms <= rec.ttft_ms + 1e-6
+    assert est.ttft_ms <= rec.ttft_ms + 0.05  # the plan rounds to 0.1 ms
 
 
 @SETTINGS
 @given(task=tasks, budget=st.floats(2000, 60000))
-def test_more_budget_never_lowers_quality(catalog: Catalog, task: str, budget: float) -> None:
-    low = _solve(catalog, task=task, budget=budget, deploy="cloud")
-    high = _solve(catalog, task=task, budget=budget * 2, deploy="cloud")
+def test_more_budget_never_lowers_quality(task: str, budget: float) -> None:
+    low = _solve(task=task, budget=budget, deploy="cloud")
+    high = _solve(task=task, budget=budget * 2, deploy="cloud")
     if low is not None:
         assert high is not None
         assert high.recommended.quality >= low.recommended.quality
@@ -65,9 +75,9 @@ def test_more_budget_never_lowers_quality(catalog: Catalog, task: str, budget: f
 
 @SETTINGS
 @given(task=tasks, load=rps, factor=st.floats(1.0, 4.0), deploy=st.sampled_from(["cloud", "onprem", "any"]))
-def test_more_load_never_lowers_cost(catalog: Catalog, task: str, load: float, factor: float, deploy: str) -> None:
-    low = _solve(catalog, task=task, rps=load, deploy=deploy)
-    high = _solve(catalog, task=task, rps=load * factor, deploy=deploy)
+def test_more_load_never_lowers_cost(task: str, load: float, factor: float, deploy: str) -> None:
+    low = _solve(task=task, rps=load, deploy=deploy)
+    high = _solve(task=task, rps=load * factor, deploy=deploy)
     if high is not None:
         assert low is not None
         assert high.recommended.monthly_cost_usd >= low.recommended.monthly_cost_usd - 0.01
@@ -75,28 +85,30 @@ def test_more_load_never_lowers_cost(catalog: Catalog, task: str, load: float, f
 
 @SETTINGS
 @given(task=tasks, load=rps, subset=st.sets(st.sampled_from(GPUS), min_size=1, max_size=3))
-def test_allowing_more_gpus_never_raises_cost(catalog: Catalog, task: str, load: float, subset: set[str]) -> None:
+def test_allowing_more_gpus_never_raises_cost(task: str, load: float, subset: set[str]) -> None:
     try:
-        few = solve(Request(task=task, rps=load, gpus=tuple(sorted(subset)), deploy="cloud"), catalog)  # type: ignore[arg-type]
+        few = solve(Request.model_validate({"task": task, "rps": load, "gpus": sorted(subset), "deploy": "cloud"}),
+                    _catalog())
     except NoFeasiblePlan:
         return
-    more = solve(Request(task=task, rps=load, gpus=GPUS, deploy="cloud"), catalog)  # type: ignore[arg-type]
+    more = _solve(task=task, rps=load, deploy="cloud")
+    assert more is not None
     assert more.recommended.monthly_cost_usd <= few.recommended.monthly_cost_usd + 0.01
 
 
 @SETTINGS
 @given(task=tasks, load=rps, providers=st.sets(st.sampled_from(["aws", "gcp", "azure", "lambda"]), min_size=1))
 def test_allowing_more_providers_never_raises_cost(
-    catalog: Catalog, task: str, load: float, providers: set[str]
+    task: str, load: float, providers: set[str]
 ) -> None:
-    known = {o.provider for o in catalog.cloud.values()}
+    known = {o.provider for o in _catalog().cloud.values()}
     subset = tuple(sorted(p for p in providers if p in known))
     if not subset:
         return
-    few = _solve(catalog, task=task, rps=load, deploy="cloud", providers=subset)
+    few = _solve(task=task, rps=load, deploy="cloud", providers=subset)
     if few is None:
         return
-    more = _solve(catalog, task=task, rps=load, deploy="cloud")
+    more = _solve(task=task, rps=load, deploy="cloud")
     assert more is not None
     assert more.recommended.monthly_cost_usd <= few.recommended.monthly_cost_usd + 0.01
 
@@ -104,10 +116,10 @@ def test_allowing_more_providers_never_raises_cost(
 @SETTINGS
 @given(task=tasks, load=rps, t1=ttft, t2=tpot, shrink=st.floats(0.3, 1.0))
 def test_tighter_slo_never_lowers_cost(
-    catalog: Catalog, task: str, load: float, t1: float, t2: float, shrink: float
+    task: str, load: float, t1: float, t2: float, shrink: float
 ) -> None:
-    loose = _solve(catalog, task=task, rps=load, ttft_ms=t1, tpot_ms=t2, deploy="cloud")
-    tight = _solve(catalog, task=task, rps=load, ttft_ms=t1 * shrink, tpot_ms=t2 * shrink, deploy="cloud")
+    loose = _solve(task=task, rps=load, ttft_ms=t1, tpot_ms=t2, deploy="cloud")
+    tight = _solve(task=task, rps=load, ttft_ms=t1 * shrink, tpot_ms=t2 * shrink, deploy="cloud")
     if tight is not None:
         assert loose is not None
         assert tight.recommended.monthly_cost_usd >= loose.recommended.monthly_cost_usd - 0.01

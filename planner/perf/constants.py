@@ -38,8 +38,6 @@ class FamilyEff:
     """Fixed engine cost per forward step (scheduling, sampling, launches)."""
     allreduce_us: float
     """Latency of one tensor-parallel all-reduce (two per layer)."""
-    request_overhead_ms: float = 0.0
-    """Fixed cost in every TTFT: request admission, scheduling, first-token detokenise and stream."""
     fitted: bool = True
 
 
@@ -55,6 +53,9 @@ class Constants:
     """Efficiency of routed-expert GEMMs relative to dense ones (small per-expert token groups)."""
     quant_compute: float
     """Share of the FP8/FP4 tensor-rate gain over BF16 that kernels realise (0 none, 1 all)."""
+    request_overhead_ms: dict[str, float]
+    """Per engine, fixed cost in every TTFT: HTTP, tokenise, admission and scheduling, first-token
+    detokenise and stream. Software, so it belongs to the engine rather than to the GPU."""
     source: str
     as_of: str
 
@@ -63,8 +64,7 @@ class Constants:
         if eff is not None:
             return eff
         base = self.families[self.fallback_family]
-        return FamilyEff(base.bandwidth, base.compute, base.step_overhead_ms, base.allreduce_us,
-                         base.request_overhead_ms, fitted=False)
+        return FamilyEff(base.bandwidth, base.compute, base.step_overhead_ms, base.allreduce_us, fitted=False)
 
 
 def _read(name: str) -> dict[str, Any]:
@@ -90,6 +90,7 @@ def constants() -> Constants:
             link_efficiency=float(eff["link_efficiency"]),
             moe_compute=float(eff["moe_compute"]),
             quant_compute=float(eff["quant_compute"]),
+            request_overhead_ms={str(k): float(v) for k, v in eff["request_overhead_ms"].items()},
             source=str(eff["source"]),
             as_of=str(eff["as_of"]),
         )

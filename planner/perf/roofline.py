@@ -153,7 +153,7 @@ class Prepared:
             a2a = 2.0 * g.experts_per_token * (cfg.ep - 1) / cfg.ep * g.hidden * 2.0 / link
             self.comm_bytes_s = self.comm_bytes_s / 2 + a2a / 2
         self.overhead_s = eff_.step_overhead_ms * 1e-3
-        self.request_s = eff_.request_overhead_ms * 1e-3
+        self.request_s = c.request_overhead_ms.get(cfg.engine, 0.0) * 1e-3
         # Speculative decoding (MTP): n sequential draft passes, then one verify pass of n+1 tokens.
         self.n_draft = cfg.mtp if mtp_on else 0
         a = cfg.mtp_acceptance if cfg.mtp_acceptance is not None else c.mtp_acceptance

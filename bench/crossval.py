@@ -1,0 +1,76 @@
+"""Cross-validate the efficiency fit: hold out one group of rows, fit on the rest, predict the held-out rows.
+
+    .venv/bin/python bench/crossval.py [--by source|model|family] [--quiet]
+
+Every fold starts from the same neutral constants (not the shipped ones), so nothing learnt from the
+held-out rows leaks in. A GPU family with no rows left in the training folds gets the fallback family's
+fitted values, as the planner does for ampere/ada. Prints the held-out median and p90 absolute
+percentage error per metric, pooled over all folds, next to the in-sample error of the full fit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from calib_rows import Case, load_cases
+from fit_efficiency import fit, residuals
+
+from planner.perf.constants import constants
+
+METRICS = ("ttft", "tpot", "throughput")
+
+
+def key(c: Case, by: str) -> str:
+    if by == "model":
+        return c.label.split("/")[0]
+    if by == "family":
+        return c.family
+    return c.source
+
+
+def table(res: list[tuple[Case, str, float]]) -> dict[str, tuple[float, float, int]]:
+    out: dict[str, tuple[float, float, int]] = {}
+    for metric in METRICS:
+        errs = sorted(abs(math.exp(r) - 1) * 100 for _, m, r in res if m == metric)
+        if errs:
+            out[metric] = (statistics.median(errs), errs[int(0.9 * (len(errs) - 1) + 0.5)], len(errs))
+    return out
+
+
+def fmt(t: dict[str, tuple[float, float, int]]) -> str:
+    return "  ".join(f"{m} {v[0]:5.1f}% (p90 {v[1]:5.1f}%, n={v[2]})" for m, v in t.items())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--by", choices=("source", "model", "family"), default="source")
+    ap.add_argument("--quiet", action="store_true", help="only the pooled result")
+    args = ap.parse_args()
+    base = constants()
+    cases, _ = load_cases()
+    groups: dict[str, list[Case]] = defaultdict(list)
+    for c in cases:
+        groups[key(c, args.by)].append(c)
+    full = fit(cases, base, neutral=True)
+    print(f"in-sample (all {len(cases)} rows, neutral start):  {fmt(table(residuals(full, cases)))}")
+    held: list[tuple[Case, str, float]] = []
+    for name in sorted(groups):
+        test = groups[name]
+        train = [c for c in cases if key(c, args.by) != name]
+        consts = fit(train, base, neutral=True)
+        res = residuals(consts, test)
+        held += res
+        if not args.quiet:
+            print(f"  hold out {name[:60]:<60} rows {len(test):>3}: {fmt(table(res))}")
+    print(f"held out, pooled over {len(groups)} {args.by} folds:  {fmt(table(held))}")
+
+
+if __name__ == "__main__":
+    main()

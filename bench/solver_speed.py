@@ -1,0 +1,60 @@
+"""Full-catalog search time, cold CLI start included, and the number of candidates evaluated.
+
+Runs the installed `qwen-plan` in a fresh process for a few representative requests and reports
+the median wall time of each (target: under 1 second), plus the in-process solve time.
+
+    .venv/bin/python bench/solver_speed.py [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REQUESTS = [
+    ["--budget", "20000", "--task", "docs"],
+    ["--task", "chat", "--rps", "20"],
+    ["--task", "coding", "--rps", "200", "--deploy", "any"],
+    ["--task", "agentic", "--concurrency", "64", "--commit", "1y"],
+    ["--task", "video", "--tokens-per-day", "5e8"],
+]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    exe = shutil.which("qwen-plan", path=str(Path(sys.executable).parent)) or "qwen-plan"
+    print(f"{'request':55} {'cold CLI s (median)':>20} {'max':>6} {'candidates':>11}")
+    worst = 0.0
+    for req in REQUESTS:
+        times, candidates = [], 0
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            out = subprocess.run([exe, *req, "--format", "json"], capture_output=True, text=True, check=False)
+            times.append(time.perf_counter() - t)
+            if out.returncode == 0:
+                candidates = json.loads(out.stdout)["candidates_evaluated"]
+        med = statistics.median(times)
+        worst = max(worst, med)
+        print(f"{' '.join(req):55} {med:20.3f} {max(times):6.3f} {candidates:11d}")
+
+    from planner.catalog.loader import load_catalog
+    from planner.request import Request
+    from planner.solver import solve
+
+    catalog = load_catalog()
+    t = time.perf_counter()
+    solve(Request(task="docs", budget=20000), catalog)
+    print(f"in-process solve (docs, budget 20000): {time.perf_counter() - t:.3f} s")
+    print(f"worst median cold CLI time: {worst:.3f} s (target < 1 s)")
+
+
+if __name__ == "__main__":
+    main()
