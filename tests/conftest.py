@@ -16,6 +16,12 @@ from planner.catalog.loader import Catalog, load_catalog
 from planner.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
+TODAY = "2026-11-29"  # staleness is judged against this date, so outputs do not drift as prices age
+
+
+@pytest.fixture(autouse=True)
+def _pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QWEN_PLAN_TODAY", TODAY)
 
 
 @pytest.fixture(scope="session")

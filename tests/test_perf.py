@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from planner.catalog.schema import GpuSpec, ModelSpec
+from planner.catalog.schema import Engine, GpuSpec, ModelSpec
 from planner.errors import RequestError
 from planner.perf import Config, Shape, estimate, geometry, max_batch, memory
+from planner.perf.api import estimate_prepared
 from planner.perf.constants import Constants, FamilyEff, constants
 from planner.perf.roofline import GIB, Prepared, vision_tokens
 
@@ -252,3 +253,38 @@ def test_bad_inputs_raise_request_errors() -> None:
         estimate(Config(M35, H200, "bf16", 1), Shape(10, 10, prefix_hit=2), 1)
     with pytest.raises(RequestError, match="batch"):
         estimate(Config(M35, H200, "bf16", 1), Shape(10, 10), 0)
+
+
+def test_prefill_runs_in_chunks_not_spread_over_every_step() -> None:
+    # vLLM mixes whole prompt chunks into a few decode steps. b=16, isl 8000, osl 1000: 128 prompt tokens
+    # per step on average = one 8000-token chunk in f = 128/8000 = 1.6 % of the steps.
+    p = prep(Config(M35, H200, "bf16", 1))
+    e = estimate_prepared(p, Shape(isl=8000, osl=1000), 16)
+    mem0, comp0, comm0 = p.step(16, 8500, 0.0, 0.0)  # ctx = 8000 + 1000/2
+    mem1, comp1, comm1 = p.step(16, 8500, 8000, 4000)  # the chunk's causal mean context 8000/2
+    t0, t1 = max(mem0, comp0) + comm0, max(mem1, comp1) + comm1
+    assert e.breakdown["step_ms"] == pytest.approx((t0 + 1e-3 + 128 / 8000 * (t1 - t0)) * 1e3)
+    # Spreading 128 tokens over every step would read ~all 256 experts each step (8·144 routings):
+    mem_spread = p.step(16, 8500, 128, 4000)[0]
+    assert e.breakdown["step_ms"] < (mem_spread + 1e-3) * 1e3
+
+
+def test_prefill_bound_when_prompt_demand_exceeds_the_token_budget() -> None:
+    # isl 128 / osl 4 at concurrency 1024: each decoding sequence brings 128/4 = 32 prompt tokens per
+    # step, so 8192-token steps hold only d = 8192 / (32 + 1) = 248.2 decoding sequences; the rest queue.
+    p = prep(Config(M35, H200, "bf16", 1))
+    e = estimate_prepared(p, Shape(isl=128, osl=4), 1024)
+    d = 8192 / 33
+    assert e.effective_batch == 248
+    assert e.breakdown["prefill_tokens_per_step"] == pytest.approx(d * 32)
+    assert e.output_tokens_per_s == pytest.approx(d / (e.breakdown["step_ms"] / 1e3))
+    assert e.breakdown["ttft_queue_ms"] == pytest.approx((1024 - d) * 4 / e.output_tokens_per_s * 1e3)
+
+
+def test_request_overhead_belongs_to_the_engine() -> None:
+    c = replace(consts(), request_overhead_ms={"vllm": 30.0, "sglang": 90.0})
+    shape = Shape(isl=1000, osl=100)
+    cases: tuple[tuple[Engine, float], ...] = (("vllm", 30.0), ("sglang", 90.0))
+    for engine, ms in cases:
+        p = Prepared(Config(M35, H200, "bf16", 1, engine=engine), EFF, c)
+        assert estimate_prepared(p, shape, 1).breakdown["ttft_request_overhead_ms"] == pytest.approx(ms)

@@ -19,6 +19,7 @@ from typing import Any, TypeVar, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from planner import clock
 from planner.catalog.schema import (
     ApiOffer,
     CloudOffer,
@@ -287,7 +288,7 @@ def check_references(cat: Catalog) -> list[str]:
 
 def stale_entries(cat: Catalog, today: dt.date | None = None) -> list[str]:
     """Prices older than 12 months: still used, but flagged wherever they appear."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     out: list[str] = []
     priced: list[tuple[str, Any]] = [
         *(("cloud", o) for o in cat.cloud.values()),
@@ -303,7 +304,7 @@ def stale_entries(cat: Catalog, today: dt.date | None = None) -> list[str]:
 
 
 def is_stale(as_of: dt.date, today: dt.date | None = None) -> bool:
-    return ((today or dt.date.today()) - as_of).days > STALE_AFTER_DAYS
+    return ((today or clock.today()) - as_of).days > STALE_AFTER_DAYS
 
 
 def _builder(overlay: Path | str | None, embedded: Path | None, errors: list[str] | None) -> _Builder:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from planner import cost
+from planner import clock, cost
 from planner.catalog.loader import Catalog
 from planner.cost import CostLine, SensitivityPoint, TcoInputs
 from planner.cost.cloud import Commit
@@ -291,7 +291,7 @@ def procurement_table(
     catalog's TCO assumptions. `today` fixes the staleness check (default: the system date).
     """
     req = plan.request
-    today = today or dt.date.today()
+    today = today or clock.today()
     t = cost.tco_inputs(
         catalog.tco,
         years=years if years is not None else req.years,

@@ -17,7 +17,7 @@ from planner.plan import Deployment, Option, Plan, Rejection
 from planner.request import Request
 from planner.solver import queueing
 from planner.solver.costing import api_options, self_hosted_options, visual_tokens
-from planner.solver.evaluate import Failure, Sized, size
+from planner.solver.evaluate import Failure, Sized, exact_capacity, size
 from planner.solver.space import Family, Resolved, configurations, nodes_for, resolve
 
 QUEUEING_MODEL = (
@@ -126,6 +126,17 @@ def _rejections(s: _Search, feasible_families: set[tuple[str, ...]]) -> list[Rej
     return out
 
 
+def _with_capacity(o: Option, s: _Search) -> Option:
+    """With an open-loop load, fill in the exact capacity of a shown option (see exact_capacity)."""
+    if o.deploy == "api" or s.res.arrival_rps is None:
+        return o
+    cap = exact_capacity(s.sized[_key(o)])
+    return o.model_copy(update={
+        "capacity_rps": round(cap, 4),
+        "capacity_tokens_per_day": round(cap * 86400 * (s.res.isl + s.res.osl)),
+    })
+
+
 def _deployment(o: Option, s: _Search) -> Deployment | None:
     if o.deploy == "api":
         return None
@@ -180,12 +191,14 @@ def _near_misses(s: _Search, blocked: list[tuple[Option, list[tuple[str, float]]
         else:
             hints.append(f"--min-quality must be at most {o.quality:.1f} ({_describe(o)})")
     fails = [f for fl in s.failures.values() for f in fl]
-    for constraint, flag, target in (("ttft", "TTFT", res.ttft_ms), ("tpot", "TPOT", res.tpot_ms)):
-        cs = [f for f in fails if f.constraint == constraint]
-        if cs and not any(c == constraint for _, (c, _sf) in single):
-            best = min(f.shortfall for f in cs) + target
-            hints.append(f"{flag} below {best:,.0f} ms is not reachable on the allowed GPUs "
-                         f"(target {target:g} ms)")
+    if not any(o.deploy != "api" for o in s.options):
+        # No self-hosted candidate met the latency targets: name the best each could do.
+        for constraint, flag, target in (("ttft", "TTFT", res.ttft_ms), ("tpot", "TPOT", res.tpot_ms)):
+            cs = [f for f in fails if f.constraint == constraint]
+            if cs:
+                best = min(f.shortfall for f in cs) + target
+                hints.append(f"{flag} below {best:,.0f} ms is not reachable on the allowed GPUs "
+                             f"(target {target:g} ms)")
     if not s.options and not hints:
         mem = [f for f in fails if f.constraint == "memory"]
         if mem:
@@ -208,21 +221,24 @@ def solve(request: Request, catalog: Catalog) -> Plan:
             f"no plan meets the request ({s.evaluated} candidates evaluated)", _near_misses(s, blocked)
         )
     feasible.sort(key=rank)
-    best = feasible[0]
+    best = _with_capacity(feasible[0], s)
     per_family = _best_per_family(feasible, rank)
-    front = [o for o in pareto(per_family, res.osl) if o != best]
-    alternatives = sorted(front, key=rank)[:ALTERNATIVES]
+    front = [o for o in pareto(per_family, res.osl) if o != feasible[0]]
+    alternatives = [_with_capacity(o, s) for o in sorted(front, key=rank)[:ALTERNATIVES]]
     feasible_fams: set[tuple[str, ...]] = {
         (o.model, o.precision or "", o.gpu or "", o.engine or "") for o in feasible
     }
     rejected = _rejections(s, feasible_fams)
+    seen = {r.family for r in rejected}
     for o, v in sorted(blocked, key=lambda t: rank(t[0])):
         fam = f"{_describe(o)} ({o.deploy}{', ' + o.provider if o.provider else ''})"
-        if any(r.family == fam for r in rejected):
+        if fam in seen:
             continue
+        seen.add(fam)
         c, sf = v[0]
-        rejected.append(Rejection(family=fam, constraint=c,
-                                  detail=f"{c} off by {sf:,.2f}", shortfall=round(sf, 2)))
+        detail = (f"${o.monthly_cost_usd:,.0f}/month is ${sf:,.0f} over budget" if c == "budget"
+                  else f"quality {o.quality:.1f} is {sf:.1f} below the minimum")
+        rejected.append(Rejection(family=fam, constraint=c, detail=detail, shortfall=round(sf, 2)))
     notes = _notes(best, res, s)
     stale = stale_entries(catalog)
     return Plan(

@@ -21,8 +21,18 @@ class Sized:
     ttft_ms: float  # p95: steady-state TTFT plus the p95 queueing delay at the sized load
     tpot_ms: float  # at a full batch, the worst steady state the engine allows (max_num_seqs)
     replicas: int
-    capacity_rps: float  # what the replicas sustain within the TTFT target
+    capacity_rps: float  # what the replicas sustain within the TTFT target (with a load: the load, see exact_capacity)
     service_s: float
+    wait_budget_s: float  # TTFT target minus steady-state TTFT: room for queueing
+
+
+def exact_capacity(sized: Sized) -> float:
+    """Largest Poisson rate the sized replicas sustain within the TTFT target.
+
+    With a load the search only needs to know the load is met, so this bisection runs only for
+    the options that are shown.
+    """
+    return queueing.max_rps(sized.replicas * sized.batch, sized.service_s, sized.wait_budget_s)
 
 
 @dataclass(frozen=True)
@@ -84,16 +94,15 @@ def _sized(
         replicas = -(-res.concurrency // batch)
         if replicas > MAX_REPLICAS:
             return None
-        return Sized(cfg, batch, ttft, tpot, replicas, replicas * batch / service_s, service_s)
+        return Sized(cfg, batch, ttft, tpot, replicas, replicas * batch / service_s, service_s, wait_budget_s)
     if res.arrival_rps is not None:
         n = queueing.replicas_for_rps(res.arrival_rps, batch, service_s, wait_budget_s, MAX_REPLICAS)
         if n is None:
             return None
         wait = queueing.wait_quantile_s(n * batch, res.arrival_rps, service_s)
-        capacity = queueing.max_rps(n * batch, service_s, wait_budget_s)
-        return Sized(cfg, batch, ttft + wait * 1000.0, tpot, n, capacity, service_s)
+        return Sized(cfg, batch, ttft + wait * 1000.0, tpot, n, res.arrival_rps, service_s, wait_budget_s)
     capacity = queueing.max_rps(batch, service_s, wait_budget_s)
-    return Sized(cfg, batch, ttft, tpot, 1, capacity, service_s)
+    return Sized(cfg, batch, ttft, tpot, 1, capacity, service_s, wait_budget_s)
 
 
 def _better(a: Sized, b: Sized, has_load: bool) -> bool:

@@ -80,7 +80,7 @@ def max_rps(servers: int, service_s: float, wait_budget_s: float) -> float:
     if wait_budget_s < 0 or servers <= 0:
         return 0.0
     lo, hi = 0.0, servers / service_s
-    for _ in range(18):  # 4e-6 of the stability bound: far below any price step
+    for _ in range(14):  # 6e-5 of the stability bound: far below any price or ranking step
         mid = (lo + hi) / 2
         if wait_quantile_s(servers, mid, service_s) <= wait_budget_s:
             lo = mid
