@@ -11,7 +11,6 @@ from rich.table import Table
 
 from planner.cli.common import get_catalog
 from planner.cli.plan_cmd import build_request, request_options
-from planner.errors import RequestError
 from planner.report.procurement import Procurement
 
 
@@ -75,42 +74,29 @@ def print_procurement(proc: Procurement, console: Console) -> None:
               show_default=True, help="Output format on stdout.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write procurement.xlsx, procurement.csv, procurement.json and report.html here.")
+@click.option("--force", is_flag=True, help="Replace an existing --out folder.")
 @click.option("--sensitivity/--no-sensitivity", default=True, show_default=True,
               help="Re-plan at 0.5×, 2× and 5× the load (needs --rps, --concurrency or --tokens-per-day).")
 def command(
-    catalog_dir: Path | None, request_file: Path | None, fmt: str, out: Path | None, sensitivity: bool,
-    **flags: Any,
+    catalog_dir: Path | None, request_file: Path | None, fmt: str, out: Path | None, force: bool,
+    sensitivity: bool, **flags: Any,
 ) -> None:
     """Cloud on-demand and committed, on-prem TCO and API cost of the plan and its alternatives."""
-    from planner import cost
-    from planner.plan import Option
+    from planner.atomic import check_target, write_folder
+    from planner.cli.output import sensitivity_points
     from planner.report import csv_text, procurement_table, report_files
-    from planner.report.procurement import option_label
     from planner.solver import solve
 
+    if out is not None:
+        check_target(out, force)
     catalog = get_catalog(catalog_dir)
     request = build_request(request_file, **flags)
     plan = solve(request, catalog)
 
-    def summary(o: Option) -> str:
-        where = o.deploy if o.deploy != "cloud" else f"{o.provider} {o.instance} ×{o.instances}"
-        return f"{option_label(o)}, {where}"
-
-    points: list[cost.SensitivityPoint] = []
-    if sensitivity and request.has_load:
-        def replan(m: float) -> tuple[str, float]:
-            p = solve(cost.scale_load(request, m), catalog)
-            return summary(p.recommended), p.recommended.monthly_cost_usd
-
-        base = cost.SensitivityPoint(1.0, summary(plan.recommended), plan.recommended.monthly_cost_usd, True)
-        points = sorted([base, *cost.sensitivity(replan)], key=lambda p: p.multiplier)
+    points = sensitivity_points(plan, catalog) if sensitivity else []
     proc = procurement_table(plan, catalog, sensitivity=points)
     if out is not None:
-        if out.exists() and not out.is_dir():
-            raise RequestError(f"--out: {out} exists and is not a folder")
-        out.mkdir(parents=True, exist_ok=True)
-        for name, data in sorted(report_files(plan, catalog, sensitivity=points).items()):
-            (out / name).write_bytes(data)
+        write_folder(out, report_files(plan, catalog, sensitivity=points), force=force)
     if fmt == "json":
         click.echo(proc.to_json())
     elif fmt == "csv":

@@ -11,8 +11,12 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from planner import cost
+from planner.atomic import check_target
 from planner.catalog.loader import Catalog
+from planner.cost import SensitivityPoint
 from planner.plan import Option, Plan
+from planner.report.procurement import option_label
 
 
 def plan_json(plan: Plan) -> str:
@@ -112,16 +116,34 @@ def plan_markdown(plan: Plan) -> str:
     return "\n".join(out)
 
 
-def write_outputs(plan: Plan, catalog: Catalog, out: Path, *, force: bool, autoscaler: str) -> Path:
+def write_outputs(
+    plan: Plan, catalog: Catalog, out: Path, *, force: bool, autoscaler: str, kserve: bool = False
+) -> Path:
     """Artifacts (render) plus procurement reports (report), written atomically into `out`."""
     from planner.render import write_artifacts
+    from planner.report import report_files
 
-    extra: dict[str, bytes] = {}
-    try:
-        from planner.report import report_files
-    except ImportError:  # reports not available in this build
-        report_files = None  # type: ignore[assignment]
-    if report_files is not None:
-        extra.update(report_files(plan, catalog))
-    kwargs: dict[str, Any] = {"force": force, "autoscaler": autoscaler, "extra_files": extra}
+    check_target(out, force)  # fail before the reports' work, not after
+    extra = report_files(plan, catalog, sensitivity=sensitivity_points(plan, catalog))
+    kwargs: dict[str, Any] = {"force": force, "autoscaler": autoscaler, "kserve": kserve, "extra_files": extra}
     return write_artifacts(plan, catalog, out, **kwargs)
+
+
+def sensitivity_points(plan: Plan, catalog: Catalog) -> list[SensitivityPoint]:
+    """The recommendation re-planned at 0.5×, 2× and 5× the load (empty without a load)."""
+    from planner.solver import solve
+
+    request = plan.request
+    if not request.has_load:
+        return []
+
+    def summary(o: Option) -> str:
+        where = o.deploy if o.deploy != "cloud" else f"{o.provider} {o.instance} ×{o.instances}"
+        return f"{option_label(o)}, {where}"
+
+    def replan(m: float) -> tuple[str, float]:
+        p = solve(cost.scale_load(request, m), catalog)
+        return summary(p.recommended), p.recommended.monthly_cost_usd
+
+    base = cost.SensitivityPoint(1.0, summary(plan.recommended), plan.recommended.monthly_cost_usd, True)
+    return sorted([base, *cost.sensitivity(replan)], key=lambda p: p.multiplier)

@@ -102,8 +102,9 @@ def _accepted(field: str) -> str:
 
 @click.command("plan")
 @request_options
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "yaml", "markdown"]), default="table",
-              show_default=True, help="Output format on stdout.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "yaml", "markdown", "kserve"]),
+              default="table", show_default=True,
+              help="Output format on stdout; kserve prints the table and also writes a KServe resource to --out.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write plan.json, manifests, Helm chart, launch.sh and procurement reports here.")
 @click.option("--force", is_flag=True, help="Replace an existing --out folder.")
@@ -117,11 +118,13 @@ def command(
     from planner.cli.output import print_plan
     from planner.solver import solve
 
+    if fmt == "kserve" and out is None:
+        raise RequestError("--format kserve: writes kserve/inferenceservice.yaml, so it needs --out DIR")
     catalog = get_catalog(catalog_dir)
     request = build_request(request_file, **flags)
     plan = solve(request, catalog)
     if out is not None:
         from planner.cli.output import write_outputs
 
-        write_outputs(plan, catalog, out, force=force, autoscaler=autoscaler)
-    print_plan(plan, fmt)
+        write_outputs(plan, catalog, out, force=force, autoscaler=autoscaler, kserve=fmt == "kserve")
+    print_plan(plan, "table" if fmt == "kserve" else fmt)

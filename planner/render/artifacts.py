@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -17,6 +15,7 @@ from typing import Any, Literal
 import jinja2
 
 from planner import __version__
+from planner.atomic import check_target, write_folder
 from planner.catalog.loader import Catalog, data_dir
 from planner.errors import RequestError
 from planner.plan import Plan
@@ -150,14 +149,6 @@ def _with_extra(files: dict[str, bytes], extra: Mapping[str, bytes]) -> dict[str
     return dict(sorted(files.items()))
 
 
-def _write_tree(root: Path, files: Mapping[str, bytes]) -> None:
-    for rel, data in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        path.chmod(0o755 if rel in EXECUTABLE else 0o644)
-
-
 def write_artifacts(
     plan: Plan,
     catalog: Catalog,
@@ -171,10 +162,7 @@ def write_artifacts(
 ) -> Path:
     """Render and write atomically into `out`; an existing `out` needs force=True (`--force`)."""
     out = Path(out)
-    if out.exists() and not force:
-        raise RequestError(f"--out: {out} already exists; pass --force to replace it")
-    if out.exists() and not out.is_dir():
-        raise RequestError(f"--out: {out} exists and is not a folder")
+    check_target(out, force)
     base = options or RenderOptions()
     opts = RenderOptions(
         autoscaler=autoscaler, kserve=kserve, name=base.name, namespace=base.namespace,
@@ -182,22 +170,4 @@ def write_artifacts(
         hf_token_secret=base.hf_token_secret, prometheus_address=base.prometheus_address,
     )
     files = render_files(plan, catalog, opts, extra_files)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    old: Path | None = None
-    try:
-        _write_tree(tmp, files)
-        tmp.chmod(0o755)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            old.rmdir()
-            out.rename(old)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not out.exists():
-            old.rename(out)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    return out
+    return write_folder(out, files, force=force, executable=EXECUTABLE)

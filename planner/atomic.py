@@ -1,0 +1,52 @@
+"""Write a folder of files all at once: into a temporary sibling, then renamed into place.
+
+A reader never sees half a folder, a failed write leaves the old folder untouched, and an
+existing folder is only replaced when the caller says so (`--force`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Collection, Mapping
+from pathlib import Path
+
+from planner.errors import RequestError
+
+
+def check_target(out: Path, force: bool) -> None:
+    """Fail early (before any work) when `out` may not be written."""
+    if out.exists() and not out.is_dir():
+        raise RequestError(f"--out: {out} exists and is not a folder")
+    if out.exists() and not force:
+        raise RequestError(f"--out: {out} already exists; pass --force to replace it")
+
+
+def write_folder(
+    out: Path, files: Mapping[str, bytes], *, force: bool, executable: Collection[str] = ()
+) -> Path:
+    out = Path(out)
+    check_target(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    old: Path | None = None
+    try:
+        for rel, data in files.items():
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            path.chmod(0o755 if rel in executable else 0o644)
+        tmp.chmod(0o755)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+            old.rmdir()
+            out.rename(old)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not out.exists():
+            old.rename(out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return out
