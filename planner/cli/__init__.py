@@ -41,7 +41,7 @@ class DefaultGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="qwen-plan", cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="qwen-plan")
 def cli() -> None:
     """Plan, size, cost and deploy the Qwen3.5 Medium models.

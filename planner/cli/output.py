@@ -16,7 +16,6 @@ from planner.atomic import check_target
 from planner.catalog.loader import Catalog
 from planner.cost import SensitivityPoint
 from planner.plan import Option, Plan
-from planner.report.procurement import option_label
 
 
 def plan_json(plan: Plan) -> str:
@@ -131,6 +130,7 @@ def write_outputs(
 
 def sensitivity_points(plan: Plan, catalog: Catalog) -> list[SensitivityPoint]:
     """The recommendation re-planned at 0.5×, 2× and 5× the load (empty without a load)."""
+    from planner.report.procurement import option_label  # matplotlib behind it: only when reports are made
     from planner.solver import solve
 
     request = plan.request

@@ -89,9 +89,12 @@ def build_request(request_file: Path | None, **flags: Any) -> Request:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "request"
-        flag = "--" + field.split(".")[0].replace("_", "-")
-        accepted = _accepted(field.split(".")[0])
-        raise RequestError(f"{flag}: {err['msg']}{accepted}") from None
+        name = field.split(".")[0]
+        flag = "--" + name.replace("_", "-")
+        accepted = _accepted(name)
+        if accepted:
+            raise RequestError(f"{flag}: invalid value {err['input']!r}{accepted}") from None
+        raise RequestError(f"{flag}: {err['msg']}") from None
 
 
 def _accepted(field: str) -> str:

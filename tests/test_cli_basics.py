@@ -1,0 +1,68 @@
+"""Every command answers --help (text checked in), --version works, and the wheel carries its data."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from planner import __version__
+from planner.cli import SUBCOMMANDS, cli
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = Path(__file__).parent / "golden" / "help"
+
+
+@pytest.mark.parametrize("command", ["", *sorted(SUBCOMMANDS)])
+def test_help_text_is_checked_in(command: str) -> None:
+    args = [command, "--help"] if command else ["--help"]
+    # A fixed terminal width so the wrapped text is the same everywhere.
+    r = CliRunner().invoke(cli, args, terminal_width=100, catch_exceptions=False)
+    assert r.exit_code == 0
+    path = GOLDEN / f"{command or 'qwen-plan'}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(r.output)
+    assert r.output == path.read_text()
+
+
+def test_version(invoke: Callable[..., Result]) -> None:
+    r = invoke("--version")
+    assert r.exit_code == 0 and __version__ in r.output
+
+
+def test_unknown_command_is_one_line(run_qwen_plan: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+    r = run_qwen_plan("frobnicate")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "frobnicate" in r.stderr
+
+
+def test_bad_choice_names_flag_and_values(run_qwen_plan: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+    r = run_qwen_plan("--task", "chat", "--deploy", "moon")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "--deploy" in r.stderr and "cloud" in r.stderr and "onprem" in r.stderr
+
+
+def test_bad_precision_list_names_accepted_values(run_qwen_plan: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+    r = run_qwen_plan("--task", "chat", "--precisions", "fp8,fp3")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "--precisions" in r.stderr and "nvfp4" in r.stderr
+
+
+def test_wheel_ships_catalogs_and_templates(tmp_path: Path) -> None:
+    """A non-editable install must find its data: check the built wheel holds it."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, timeout=300,
+    )
+    (wheel,) = tmp_path.glob("qwen_plan-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "planner/_data/catalogs/gpus/nvidia.yaml" in names
+    assert "planner/_data/catalogs/models/hf-configs/Qwen3.5-27B.config.json" in names
+    assert "planner/_data/templates/chart/values.schema.json" in names
+    assert any(n.startswith("planner/_data/templates/k8s/") for n in names)
+    assert "planner/perf/efficiency.yaml" in names
