@@ -47,7 +47,9 @@ def test_bad_choice_names_flag_and_values(run_qwen_plan: Callable[..., subproces
     assert "--deploy" in r.stderr and "cloud" in r.stderr and "onprem" in r.stderr
 
 
-def test_bad_precision_list_names_accepted_values(run_qwen_plan: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+def test_bad_precision_list_names_accepted_values(
+    run_qwen_plan: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
     r = run_qwen_plan("--task", "chat", "--precisions", "fp8,fp3")
     assert r.returncode == 2 and r.stderr.count("\n") == 1
     assert "--precisions" in r.stderr and "nvfp4" in r.stderr
