@@ -16,10 +16,9 @@ from planner.cost import (
     breakeven_tokens_per_month,
     buy_vs_rent_month,
     cheapest_api,
-    cheapest_cloud,
-    cheapest_per_provider,
     cloud_cost,
     onprem_cost,
+    replica_cloud_costs,
     scale_load,
     sensitivity,
     usd_per_million_output,
@@ -104,17 +103,18 @@ def test_bad_gpu_count_is_a_request_error() -> None:
         cloud_cost(cloud("a", "aws", 8, 80.0), 0, "none")
 
 
-def test_cheapest_cloud_depends_on_rounding_and_providers() -> None:
+def test_cheapest_cloud_depends_on_rounding_packing_and_providers() -> None:
     cat = make_catalog(clouds=[cloud("big", "aws", 8, 80.0), cloud("one", "lambda", 1, 11.0)])
-    small = cheapest_cloud(cat, "g1", 3, "none", None, today=TODAY)
-    assert small is not None and small.offer_id == "one"
-    assert small.monthly_usd == pytest.approx(3 * 11 * 730)  # 24,090 < 58,400
-    full = cheapest_cloud(cat, "g1", 8, "none", None, today=TODAY)
-    assert full is not None and full.offer_id == "big"  # 58,400 < 64,240
-    only_aws = cheapest_cloud(cat, "g1", 3, "none", ["aws"], today=TODAY)
-    assert only_aws is not None and only_aws.offer_id == "big"
-    assert cheapest_cloud(cat, "g1", 3, "none", ["gcp"]) is None
-    assert [c.provider for c in cheapest_per_provider(cat, "g1", 3, "none", today=TODAY)] == ["lambda", "aws"]
+    small = replica_cloud_costs(cat, "g1", 1, 3, "none", None, today=TODAY)
+    assert [c.offer_id for c in small] == ["one", "big"]
+    assert small[0].monthly_usd == pytest.approx(3 * 11 * 730)  # 24,090 < 58,400
+    full = replica_cloud_costs(cat, "g1", 1, 8, "none", None, today=TODAY)
+    assert full[0].offer_id == "big"  # 58,400 < 64,240
+    # A TP2 replica cannot straddle two 1-GPU instances: only the 8-GPU one hosts it.
+    assert [c.offer_id for c in replica_cloud_costs(cat, "g1", 2, 1, "none", None, today=TODAY)] == ["big"]
+    only_aws = replica_cloud_costs(cat, "g1", 1, 3, "none", ["aws"], today=TODAY)
+    assert [c.offer_id for c in only_aws] == ["big"]
+    assert replica_cloud_costs(cat, "g1", 1, 3, "none", ["gcp"]) == []
 
 
 def test_stale_prices_are_flagged() -> None:

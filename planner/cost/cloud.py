@@ -69,56 +69,6 @@ def cloud_cost(
     )
 
 
-def cloud_costs(
-    catalog: Catalog,
-    gpu_id: str,
-    gpus_needed: int,
-    commit: Commit,
-    providers: Collection[str] | None = None,
-    *,
-    today: dt.date | None = None,
-) -> list[CostLine]:
-    """Every priced offer for the GPU, cheapest first (ties by offer id, so output is stable)."""
-    lines: list[CostLine] = []
-    for offer in catalog.offers_for(gpu_id):
-        if providers is not None and offer.provider not in providers:
-            continue
-        line = cloud_cost(offer, gpus_needed, commit, today=today)
-        if line is not None:
-            lines.append(line)
-    return sorted(lines, key=lambda c: (c.monthly_usd, c.offer_id))
-
-
-def cheapest_cloud(
-    catalog: Catalog,
-    gpu_id: str,
-    gpus_needed: int,
-    commit: Commit,
-    providers: Collection[str] | None = None,
-    *,
-    today: dt.date | None = None,
-) -> CostLine | None:
-    """The cheapest offer for the GPU at that commitment, or None if nobody prices it."""
-    lines = cloud_costs(catalog, gpu_id, gpus_needed, commit, providers, today=today)
-    return lines[0] if lines else None
-
-
-def cheapest_per_provider(
-    catalog: Catalog,
-    gpu_id: str,
-    gpus_needed: int,
-    commit: Commit,
-    providers: Collection[str] | None = None,
-    *,
-    today: dt.date | None = None,
-) -> list[CostLine]:
-    """One line per provider (its cheapest instance/region), sorted by cost then provider."""
-    best: dict[str, CostLine] = {}
-    for line in cloud_costs(catalog, gpu_id, gpus_needed, commit, providers, today=today):
-        best.setdefault(line.provider, line)
-    return sorted(best.values(), key=lambda c: (c.monthly_usd, c.provider))
-
-
 def instances_for_replicas(
     offer: CloudOffer, gpus_per_replica: int, replicas: int, gpus_per_node: int
 ) -> int | None:
