@@ -59,6 +59,9 @@ def test_recommended_plan_meets_every_constraint(
                       tp=dep.tp, ep=dep.ep, kv_dtype=dep.kv_dtype, engine=dep.engine, mtp=dep.mtp_tokens)
     est = perf.estimate(cfg, res.shape, dep.max_num_seqs)
     assert est.fits
+    settings = perf.engine_settings(cfg)
+    assert dep.max_model_len <= settings.max_context_tokens  # the engine would refuse to start
+    assert dep.max_num_batched_tokens == settings.max_num_batched_tokens
     assert est.tpot_ms <= t2 * 1.0001
     assert est.ttft_ms <= rec.ttft_ms + 0.05  # the plan rounds to 0.1 ms
 

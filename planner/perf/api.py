@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from planner.errors import RequestError
+from planner.perf.constants import constants
 from planner.perf.roofline import GB, Prepared, prepared, vision_tokens
 from planner.perf.types import Config, Estimate, MemoryReport, Shape
 
@@ -212,3 +214,25 @@ def max_batch(cfg: Config, shape: Shape, tpot_ms: float | None = None) -> int:
         else:
             hi = mid
     return lo
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """The engine limits the model assumed, so a deployment can set exactly these."""
+
+    gpu_memory_utilization: float
+    max_num_batched_tokens: int
+    max_context_tokens: int
+    """Longest single sequence the KV pool holds (engines refuse a max-model-len beyond it)."""
+
+
+def engine_settings(cfg: Config) -> EngineSettings:
+    p = prepared(cfg)
+    per_token = p.kv_tok + p.mtp_kv_tok
+    room = p.pool_bytes() - p.state_seq
+    longest = int(room // per_token) if per_token > 0 and room > 0 else 0
+    return EngineSettings(
+        gpu_memory_utilization=constants().engines[cfg.engine].gpu_memory_utilization,
+        max_num_batched_tokens=int(p.chunk),
+        max_context_tokens=longest,
+    )

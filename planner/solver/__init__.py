@@ -2,7 +2,8 @@
 
 With a load: the cheapest option meeting load, SLO and quality within budget.
 Without one: the highest task quality within budget, reporting the capacity it buys.
-Ties break toward lower $/M output tokens, then fewer GPUs, then lower latency.
+Ties break toward fewer GPUs, then vLLM (the default engine), then lower latency; without a load,
+lower $ per million output tokens comes before all of them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from planner import __version__
+from planner import __version__, perf
 from planner.catalog.loader import Catalog, stale_entries
 from planner.errors import NoFeasiblePlan
 from planner.plan import Deployment, Option, Plan, Rejection
@@ -78,9 +79,13 @@ def _rank(res: Resolved) -> Callable[[Option], tuple[float, ...]]:
     def latency(o: Option) -> float:
         return (o.ttft_ms or 0.0) + res.osl * (o.tpot_ms or 0.0)
 
+    def not_default_engine(o: Option) -> bool:
+        return o.engine not in (None, "vllm")  # vLLM is the default engine: it wins exact ties
+
     if res.has_load:
-        return lambda o: (o.monthly_cost_usd, o.total_gpus, latency(o), o.usd_per_million_tokens)
-    return lambda o: (-o.quality, o.usd_per_million_tokens, o.total_gpus, latency(o), o.monthly_cost_usd)
+        return lambda o: (o.monthly_cost_usd, o.total_gpus, not_default_engine(o), latency(o), o.usd_per_million_tokens)
+    return lambda o: (-o.quality, o.usd_per_million_tokens, o.total_gpus, not_default_engine(o), latency(o),
+                      o.monthly_cost_usd)
 
 
 def _describe(o: Option) -> str:
@@ -147,8 +152,11 @@ def _deployment(o: Option, s: _Search) -> Deployment | None:
     assert arch is not None
     res = s.res
     prompt = res.isl + visual_tokens(res, s.catalog, cfg.model.id)
-    # Headroom over the typical request so longer-than-average prompts are not refused.
-    max_len = min(arch.native_context, _pow2_ceil(2 * (prompt + res.osl)))
+    eng = perf.engine_settings(cfg)
+    # Headroom over the typical request so longer-than-average prompts are not refused, within what
+    # the KV pool can hold for one sequence (engines refuse to start otherwise).
+    wanted = min(arch.native_context, _pow2_ceil(2 * (prompt + res.osl)))
+    max_len = max(prompt + res.osl, min(wanted, eng.max_context_tokens // 1024 * 1024))
     return Deployment(
         model=cfg.model.id,
         checkpoint=ckpt.repo,
@@ -163,9 +171,9 @@ def _deployment(o: Option, s: _Search) -> Deployment | None:
         replicas=sized.replicas,
         max_model_len=max_len,
         max_num_seqs=sized.batch,
-        max_num_batched_tokens=8192,
+        max_num_batched_tokens=eng.max_num_batched_tokens,
         mtp_tokens=cfg.mtp,
-        gpu_memory_utilization=0.9,
+        gpu_memory_utilization=eng.gpu_memory_utilization,
         language_model_only=res.shape.images == 0 and res.shape.video_frames == 0,
     )
 
