@@ -94,3 +94,27 @@ def test_markdown_and_yaml_formats(invoke: Callable[..., Result]) -> None:
     assert md.startswith("# qwen-plan recommendation") and "## Why" in md
     y = invoke("plan", "--task", "math", "--concurrency", "16", "--format", "yaml").output
     assert "recommended:" in y
+
+
+def test_out_folder_is_complete_deterministic_and_guarded(
+    run_qwen_plan: Callable[..., CompletedProcess[str]], tmp_path: Path
+) -> None:
+    args = ("--task", "chat", "--rps", "2", "--deploy", "cloud")
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run_qwen_plan(*args, "--out", str(a)).returncode == 0
+    assert run_qwen_plan(*args, "--out", str(b)).returncode == 0
+    files = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file())
+    for name in ("plan.json", "README.md", "launch.sh", "chart/values.yaml", "procurement.xlsx",
+                 "procurement.csv", "report.html"):
+        assert name in files
+    assert any(f.startswith("manifests/") for f in files)
+    for f in files:
+        assert (a / f).read_bytes() == (b / f).read_bytes(), f
+    # An existing folder is never replaced without --force, and nothing is half-written beside it.
+    before = (a / "plan.json").read_bytes()
+    r = run_qwen_plan("--task", "coding", "--rps", "1", "--out", str(a))
+    assert r.returncode == 2 and "--force" in r.stderr
+    assert (a / "plan.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+    assert run_qwen_plan("--task", "coding", "--rps", "1", "--out", str(a), "--force").returncode == 0
+    assert json.loads((a / "plan.json").read_text())["request"]["task"] == "coding"

@@ -286,6 +286,16 @@ def check_references(cat: Catalog) -> list[str]:
     return problems
 
 
+def display_path(path: Path | None) -> str:
+    """Embedded files as `catalogs/...` (the same wherever the package is installed); overlays as given."""
+    if path is None:
+        return "?"
+    try:
+        return "catalogs/" + path.resolve().relative_to(data_dir("catalogs").resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def stale_entries(cat: Catalog, today: dt.date | None = None) -> list[str]:
     """Prices older than 12 months: still used, but flagged wherever they appear."""
     today = today or clock.today()
@@ -298,7 +308,7 @@ def stale_entries(cat: Catalog, today: dt.date | None = None) -> list[str]:
     for section, o in priced:
         age = (today - o.as_of).days
         if age > STALE_AFTER_DAYS:
-            out.append(f"{cat.origin.get((section, o.id), '?')}: {section} ({o.id}): price as_of {o.as_of} "
+            out.append(f"{display_path(cat.origin.get((section, o.id)))}: {section} ({o.id}): price as_of {o.as_of} "
                        f"is {age // 30} months old")
     return out
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from planner.catalog.loader import Catalog, is_stale
+from planner.catalog.loader import Catalog, display_path, is_stale
 from planner.catalog.validate import validate_catalog
 from planner.cli.common import catalog_option, get_catalog
 from planner.errors import CatalogError
@@ -330,7 +330,7 @@ def show_cmd(entry_id: str, kind: str | None, fmt: Format, catalog_dir: Path | N
     origin = cat.origin.get((section, entry_id))
     _emit_tables(tables)
     if origin is not None:
-        click.echo(f"defined in {origin}")
+        click.echo(f"defined in {display_path(origin)}")
 
 
 # ---------------------------------------------------------------- validate
