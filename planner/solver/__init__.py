@@ -118,10 +118,15 @@ def _best_per_family(options: list[Option], rank: Callable[[Option], tuple[float
     return list(best.values())
 
 
-def _rejections(s: _Search, feasible_families: set[tuple[str, ...]]) -> list[Rejection]:
+def _rejections(s: _Search) -> list[Rejection]:
+    """Families that produced no option at all, by the performance constraint that stopped them.
+
+    Families with options are judged on those options instead (budget, quality) by the caller.
+    """
+    priced = {(o.model, o.precision or "", o.gpu or "", o.engine or "") for o in s.options}
     out: list[Rejection] = []
     for fam, fails in sorted(s.failures.items(), key=lambda kv: str(kv[0])):
-        if (fam.model, fam.precision, fam.gpu, fam.engine) in feasible_families:
+        if (fam.model, fam.precision, fam.gpu, fam.engine) in priced:
             continue
         # Report the constraint that came closest: the one a user would relax first.
         order = {"precision": 0, "memory": 1, "tpot": 2, "ttft": 3, "load": 4}
@@ -233,13 +238,15 @@ def solve(request: Request, catalog: Catalog) -> Plan:
     per_family = _best_per_family(feasible, rank)
     front = [o for o in pareto(per_family, res.osl) if o != feasible[0]]
     alternatives = [_with_capacity(o, s) for o in sorted(front, key=rank)[:ALTERNATIVES]]
-    feasible_fams: set[tuple[str, ...]] = {
-        (o.model, o.precision or "", o.gpu or "", o.engine or "") for o in feasible
-    }
-    rejected = _rejections(s, feasible_fams)
-    seen = {r.family for r in rejected}
+    rejected = _rejections(s)
+
+    def label(o: Option) -> str:
+        return f"{_describe(o)} ({o.deploy}{', ' + o.provider if o.provider else ''})"
+
+    # A family with a feasible option is not rejected, even if its other configurations are.
+    seen = {r.family for r in rejected} | {label(o) for o in feasible}
     for o, v in sorted(blocked, key=lambda t: rank(t[0])):
-        fam = f"{_describe(o)} ({o.deploy}{', ' + o.provider if o.provider else ''})"
+        fam = label(o)
         if fam in seen:
             continue
         seen.add(fam)
