@@ -118,3 +118,16 @@ def test_out_folder_is_complete_deterministic_and_guarded(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
     assert run_qwen_plan("--task", "coding", "--rps", "1", "--out", str(a), "--force").returncode == 0
     assert json.loads((a / "plan.json").read_text())["request"]["task"] == "coding"
+
+
+def test_api_needs_a_load_or_budget(run_qwen_plan: Callable[..., CompletedProcess[str]]) -> None:
+    r = run_qwen_plan("--task", "chat", "--deploy", "api")
+    assert r.returncode == 1 and "give a load" in r.stderr
+    ok = run_qwen_plan("--task", "chat", "--deploy", "api", "--rps", "1", "--format", "json")
+    rec = json.loads(ok.stdout)["recommended"]
+    assert rec["deploy"] == "api" and rec["ttft_ms"] is None and rec["monthly_cost_usd"] > 0
+
+
+def test_missing_overlay_names_the_flag(run_qwen_plan: Callable[..., CompletedProcess[str]], tmp_path: Path) -> None:
+    r = run_qwen_plan("--task", "chat", "--catalog", str(tmp_path / "nope"))
+    assert r.returncode == 2 and "--catalog" in r.stderr and r.stderr.count("\n") == 1

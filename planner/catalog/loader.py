@@ -152,7 +152,8 @@ class _Builder:
 
     def add_dir(self, root: Path, overlay: bool) -> None:
         if not root.is_dir():
-            self._fail(CatalogError(f"{root}: catalog folder not found"))
+            flag = f"--catalog (or ${ENV_OVERLAY}): " if overlay else ""
+            self._fail(CatalogError(f"{flag}{root}: catalog folder not found"))
             return
         files = sorted([*root.rglob("*.yaml"), *root.rglob("*.yml")])
         for path in files:

@@ -34,7 +34,8 @@ def load_plan(path: Path) -> Plan:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
-        raise RequestError(f"--plan: {path}: {loc}: {err['msg']}") from None
+        where = f"{loc}: " if loc else ""
+        raise RequestError(f"--plan: {path}: {where}{err['msg']}") from None
 
 
 @click.command("render")

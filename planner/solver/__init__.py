@@ -47,7 +47,8 @@ def _key(o: Option) -> tuple[str, str, str, str, int, int, int]:
 
 def _search(res: Resolved, catalog: Catalog) -> _Search:
     s = _Search(res, catalog, [], {}, {})
-    for fam, cfg in configurations(res, catalog):
+    self_hosted = configurations(res, catalog) if res.request.deploy != "api" else iter(())
+    for fam, cfg in self_hosted:
         s.evaluated += 1
         if cfg is None:
             s.failures.setdefault(fam, []).append(
@@ -61,7 +62,9 @@ def _search(res: Resolved, catalog: Catalog) -> _Search:
         for opt in self_hosted_options(outcome, res, catalog):
             s.options.append(opt)
             s.sized[_key(opt)] = outcome
-    s.options.extend(api_options(res, catalog))
+    api = list(api_options(res, catalog))
+    s.evaluated += len(api)
+    s.options.extend(api)
     return s
 
 
@@ -212,6 +215,12 @@ def _near_misses(s: _Search, blocked: list[tuple[Option, list[tuple[str, float]]
                 best = min(f.shortfall for f in cs) + target
                 hints.append(f"{flag} below {best:,.0f} ms is not reachable on the allowed GPUs "
                              f"(target {target:g} ms)")
+    if not s.options and not hints and res.request.deploy == "api":
+        if not res.has_load and res.request.budget is None:
+            hints.append("hosted APIs are priced per token: give a load (--rps, --concurrency, --tokens-per-day) "
+                         "or a --budget")
+        else:
+            hints.append("no hosted API prices the allowed --models/--providers")
     if not s.options and not hints:
         mem = [f for f in fails if f.constraint == "memory"]
         if mem:
@@ -275,6 +284,9 @@ def _notes(best: Option, res: Resolved, s: _Search) -> list[str]:
     notes = []
     if best.deploy == "api":
         notes.append("hosted API latency is the provider's; it is not modelled, so TTFT/TPOT are not checked")
+    if not res.has_load and res.request.budget is None and res.request.deploy in ("api", "any"):
+        notes.append("hosted APIs are priced per token: give a load (--rps, --concurrency, --tokens-per-day) "
+                     "or a budget to compare them")
     if not res.has_load:
         notes.append(
             f"no load given: one replica, highest quality within budget; it sustains "

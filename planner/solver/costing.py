@@ -102,10 +102,11 @@ def api_options(res: Resolved, catalog: Catalog) -> Iterator[Option]:
             monthly = usd_per_request * rps * SECONDS_PER_MONTH
             capacity = rps
         elif req.budget is not None:
+            # No load: the API is worth the whole budget, in as many requests as that buys.
             monthly = req.budget
             capacity = req.budget / usd_per_request / SECONDS_PER_MONTH
         else:
-            monthly, capacity = 0.0, 0.0
+            return  # per-token pricing says nothing without a load or a budget (see the plan's notes)
         yield Option(
             model=model.id,
             precision=None,
