@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.catalog.loader import load_catalog
+from planner.catalog.loader import Catalog, load_catalog
 from planner.errors import CatalogError
 
 RunQwenPlan = Callable[..., subprocess.CompletedProcess[str]]
@@ -201,3 +201,13 @@ def test_the_overlay_examples_in_the_docs_load(tmp_path: Path) -> None:
     assert cat.cloud["aws-p5.48xlarge"].usd_per_hour == 38.5
     assert [o.id for o in cat.offers_for("acme-h200-nvl")] == ["acme-h200-nvl-4x"]
     assert cat.tco.power_usd_per_kwh == 0.14
+
+
+def test_lookups_accept_names_aliases_and_repo_ids(catalog: Catalog) -> None:
+    assert catalog.gpu("H100").id == "h100-sxm"
+    assert catalog.gpu("mi300x").id == "mi300x"
+    assert catalog.gpu("NVIDIA H200 SXM").id == "h200"
+    assert catalog.model("Qwen/Qwen3.5-27B-FP8").id == "qwen3.5-27b"
+    assert catalog.model("Qwen3.5-122B-A10B").id == "qwen3.5-122b-a10b"
+    with pytest.raises(CatalogError, match="unknown gpu 'tpu-v5'"):
+        catalog.gpu("tpu-v5")

@@ -238,11 +238,27 @@ class Catalog:
         return p.points if p else 0.0
 
 
+def _norm(name: str) -> str:
+    return name.strip().lower().replace("_", "-").replace(" ", "-")
+
+
+def _names(entry: BaseModel) -> set[str]:
+    """Every spelling an entry answers to: id, name, aliases, and (models) its checkpoint repos."""
+    names = {getattr(entry, "id", ""), getattr(entry, "name", ""), *getattr(entry, "aliases", ())}
+    for ckpt in getattr(entry, "checkpoints", ()):
+        names |= {ckpt.repo, ckpt.repo.split("/")[-1]}
+    return {_norm(n) for n in names if n}
+
+
 def _lookup(table: dict[str, M], key: str, what: str) -> M:
-    try:
+    """Exact id first; then a case-insensitive match on names and aliases (e.g. `H100`, `Qwen/Qwen3.5-27B`)."""
+    if key in table:
         return table[key]
-    except KeyError:
-        raise CatalogError(f"unknown {what} {key!r}; accepted: {', '.join(sorted(table))}") from None
+    hits = [k for k, entry in table.items() if _norm(key) in _names(entry)]
+    if len(hits) == 1:
+        return table[hits[0]]
+    choices = hits or sorted(table)
+    raise CatalogError(f"unknown {what} {key!r}; accepted: {', '.join(choices)}") from None
 
 
 def check_references(cat: Catalog) -> list[str]:

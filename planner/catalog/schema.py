@@ -205,6 +205,7 @@ class Tflops(Frozen):
 class GpuSpec(Sourced):
     id: str
     name: str
+    aliases: list[str] = Field(default_factory=list, description="Other spellings users and benchmarks use.")
     vendor: Vendor
     family: str = Field(description="Efficiency family: ampere, ada, hopper, blackwell, cdna3, cdna4.")
     memory_gb: float = Field(gt=0, description="Nameplate memory, GB.")

@@ -76,6 +76,8 @@ def _int(name: str, v: Any, minimum: int) -> int:
 
 
 def _choice(name: str, v: Any, accepted: tuple[str, ...]) -> Any:
+    if isinstance(v, str) and v.lower() in accepted:  # FP8, BF16, vLLM as benchmarks write them
+        return v.lower()
     if v not in accepted:
         raise RequestError(f"{name}: {v!r} is not one of {', '.join(accepted)}")
     return v
@@ -140,17 +142,18 @@ def _cases(cat: Catalog, path: Path) -> None:
 
 
 @click.command("estimate")
-@click.option("--model", help="Model id from the catalog, e.g. qwen3.5-35b-a3b.")
-@click.option("--gpu", help="GPU id from the catalog, e.g. h200.")
-@click.option("--precision", type=click.Choice(PRECISIONS), help="Weight precision of the checkpoint.")
+@click.option("--model", help="Model id from the catalog, e.g. qwen3.5-35b-a3b (names and HF repo ids work too).")
+@click.option("--gpu", help="GPU id from the catalog, e.g. h200 (aliases such as H100 work too).")
+@click.option("--precision", type=click.Choice(PRECISIONS, case_sensitive=False),
+              help="Weight precision of the checkpoint.")
 @click.option("--tp", type=click.IntRange(min=1), help="Tensor-parallel GPUs in the replica.")
 @click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True,
               help="Expert-parallel group size (divides --tp).")
-@click.option("--kv-dtype", type=click.Choice(KV_DTYPES), default="bf16", show_default=True)
+@click.option("--kv-dtype", type=click.Choice(KV_DTYPES, case_sensitive=False), default="bf16", show_default=True)
 @click.option("--batch", type=click.IntRange(min=1), help="Concurrent sequences (default: as many as fit).")
 @click.option("--isl", type=click.IntRange(min=1), help="Input tokens per request.")
 @click.option("--osl", type=click.IntRange(min=1), help="Output tokens per request.")
-@click.option("--engine", type=click.Choice(ENGINES), default="vllm", show_default=True)
+@click.option("--engine", type=click.Choice(ENGINES, case_sensitive=False), default="vllm", show_default=True)
 @click.option("--mtp", type=click.IntRange(min=0), default=0, show_default=True,
               help="MTP speculative tokens per step (0 = off).")
 @click.option("--prefix-hit", type=click.FloatRange(0, 1), default=0.0, show_default=True,

@@ -267,7 +267,7 @@ def solve(request: Request, catalog: Catalog) -> Plan:
     stale = stale_entries(catalog)
     return Plan(
         version=__version__,
-        request=request,
+        request=res.request,
         resolved=res.as_dict(),
         recommended=best,
         deployment=_deployment(best, s),

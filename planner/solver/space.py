@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from planner.catalog.loader import Catalog
 from planner.catalog.schema import ENGINES, Engine, GpuSpec, ModelSpec, Precision
-from planner.errors import RequestError
+from planner.errors import CatalogError, RequestError
 from planner.perf import Config, Shape
 from planner.request import Request
 from planner.solver.quality import quality
@@ -59,6 +59,7 @@ class Resolved:
 
 
 def resolve(request: Request, catalog: Catalog) -> Resolved:
+    request = _canonical(request, catalog)
     task = catalog.task(request.task)
     s = task.shape
     isl = request.isl or s.isl
@@ -75,7 +76,6 @@ def resolve(request: Request, catalog: Catalog) -> Resolved:
     rps = request.rps
     if request.tokens_per_day is not None:
         rps = request.tokens_per_day / 86400.0 / (isl + osl)
-    _check_names(request, catalog)
     return Resolved(
         request=request,
         isl=isl,
@@ -88,20 +88,21 @@ def resolve(request: Request, catalog: Catalog) -> Resolved:
     )
 
 
-def _check_names(request: Request, catalog: Catalog) -> None:
-    checks: list[tuple[str, tuple[str, ...] | None, set[str]]] = [
-        ("--gpus", request.gpus, set(catalog.gpus)),
-        ("--models", request.models, set(catalog.models)),
-        (
-            "--providers",
-            request.providers,
-            {o.provider for o in catalog.cloud.values()} | {o.provider for o in catalog.api.values()},
-        ),
-    ]
-    for flag, given, known in checks:
-        for name in given or ():
-            if name not in known:
-                raise RequestError(f"{flag}: unknown {name!r}; accepted: {', '.join(sorted(known))}")
+def _canonical(request: Request, catalog: Catalog) -> Request:
+    """--gpus/--models as catalog ids (aliases such as `H100` accepted); unknown names are errors."""
+    update: dict[str, tuple[str, ...]] = {}
+    for flag, name_of, lookup in (("--gpus", "gpus", catalog.gpu), ("--models", "models", catalog.model)):
+        given = getattr(request, name_of)
+        if given:
+            try:
+                update[name_of] = tuple(lookup(name).id for name in given)
+            except CatalogError as exc:
+                raise RequestError(f"{flag}: {exc}") from None
+    providers = {o.provider for o in catalog.cloud.values()} | {o.provider for o in catalog.api.values()}
+    for name in request.providers or ():
+        if name not in providers:
+            raise RequestError(f"--providers: unknown {name!r}; accepted: {', '.join(sorted(providers))}")
+    return request.model_copy(update=update) if update else request
 
 
 @dataclass(frozen=True)
