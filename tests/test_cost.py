@@ -13,6 +13,7 @@ from planner.catalog.schema import ApiOffer, CloudOffer, GpuSpec, PurchaseOffer,
 from planner.cost import (
     HOURS_PER_MONTH,
     api_cost,
+    api_usd_per_token,
     breakeven_tokens_per_month,
     buy_vs_rent_month,
     cheapest_api,
@@ -243,3 +244,10 @@ def test_cost_package_does_not_import_the_solver() -> None:
     src = Path(__file__).resolve().parents[1] / "planner" / "cost"
     for f in src.glob("*.py"):
         assert "planner.solver" not in f.read_text(), f
+
+
+def test_breakeven_honours_the_cached_input_price() -> None:
+    # 1000 in (half cached: 0.5×0.4 + 0.5×0.1 = 0.25 $/M) + 100 out at 2.4 $/M = 4.9e-4 $ per request
+    assert api_usd_per_token(API, 1000, 100, cached_fraction=0.5) == pytest.approx(4.9e-4 / 1100)
+    assert breakeven_tokens_per_month(4.9, API, 1000, 100, 0.5) == pytest.approx(4.9 / (4.9e-4 / 1100))
+    assert api_usd_per_token(API, 1000, 100) == pytest.approx((1000 * 0.4 + 100 * 2.4) / 1e6 / 1100)

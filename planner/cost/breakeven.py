@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from planner.catalog.schema import ApiOffer
-from planner.cost.api import api_tier
+from planner.cost.api import api_cost
 
 
-def api_usd_per_token(api_offer: ApiOffer, isl: int, osl: int) -> float:
-    """Blended API price per token (input + output) for requests of this shape."""
-    tier = api_tier(api_offer, isl)
-    per_request = (isl * tier.usd_per_m_input + osl * tier.usd_per_m_output) / 1e6
+def api_usd_per_token(api_offer: ApiOffer, isl: int, osl: int, cached_fraction: float = 0.0) -> float:
+    """Blended API price per token (input + output) for requests of this shape: one request's bill."""
+    per_request = api_cost(api_offer, float(isl), float(osl), isl, cached_fraction).monthly_usd
     return per_request / (isl + osl)
 
 
-def breakeven_tokens_per_month(selfhost_monthly: float, api_offer: ApiOffer, isl: int, osl: int) -> float:
+def breakeven_tokens_per_month(
+    selfhost_monthly: float, api_offer: ApiOffer, isl: int, osl: int, cached_fraction: float = 0.0
+) -> float:
     """Monthly token volume (input + output) above which a fixed self-hosting bill beats the API.
 
     Valid while the self-hosted deployment has the capacity for that volume; past its capacity the
     self-hosted bill steps up (more replicas) and the break-even moves with it.
     """
-    return selfhost_monthly / api_usd_per_token(api_offer, isl, osl)
+    return selfhost_monthly / api_usd_per_token(api_offer, isl, osl, cached_fraction)
 
 
 def buy_vs_rent_month(capex: float, onprem_opex_monthly: float, cloud_monthly: float) -> float | None:

@@ -33,6 +33,7 @@ class Workload:
     rps: float
     basis: str  # how rps was obtained: "arrival rate", "concurrency (Little's law)", "capacity"
     visual_tokens: int = 0  # prompt tokens the images/video frames add (billed as input by APIs)
+    cached_fraction: float = 0.0  # the task's prefix-cache hit rate: billed at the API's cached price
 
     @property
     def input_per_request(self) -> int:
@@ -57,6 +58,7 @@ class Workload:
             "osl": self.osl,
             "rps": self.rps,
             "basis": self.basis,
+            "cached_fraction": self.cached_fraction,
             "requests_month": self.requests_month,
             "input_tokens_month": self.input_tokens_month,
             "output_tokens_month": self.output_tokens_month,
@@ -190,21 +192,22 @@ def visual_tokens(plan: Plan, catalog: Catalog, model_id: str) -> int:
 def workload_of(plan: Plan, option: Option, visual: int = 0) -> Workload:
     """Requests per second this option serves, derived the way the solver sizes it."""
     res, req = plan.resolved, plan.request
+    cached = float(_num(res, "prefix_hit") or 0.0)
     isl = int(_num(res, "isl") or req.isl or 0)
     osl = int(_num(res, "osl") or req.osl or 0)
     rps = _num(res, "arrival_rps") or req.rps
     if rps is None and req.tokens_per_day is not None and isl + osl > 0:
         rps = req.tokens_per_day / 86400.0 / (isl + osl)
     if rps is not None:
-        return Workload(isl, osl, rps, "arrival rate", visual)
+        return Workload(isl, osl, rps, "arrival rate", visual, cached)
     conc = _num(res, "concurrency") or req.concurrency
     if conc is not None:
         ttft = option.ttft_ms if option.ttft_ms is not None else (_num(res, "ttft_ms") or 0.0)
         tpot = option.tpot_ms if option.tpot_ms is not None else (_num(res, "tpot_ms") or 0.0)
         latency_s = (ttft + osl * tpot) / 1000.0
         if latency_s > 0:
-            return Workload(isl, osl, conc / latency_s, "concurrency (Little's law)", visual)
-    return Workload(isl, osl, option.capacity_rps, "capacity", visual)
+            return Workload(isl, osl, conc / latency_s, "concurrency (Little's law)", visual, cached)
+    return Workload(isl, osl, option.capacity_rps, "capacity", visual, cached)
 
 
 def _is_chosen(option: Option, line: CostLine, commit: str) -> bool:
@@ -239,7 +242,7 @@ def _cost_lines(plan: Plan, catalog: Catalog, o: Option, w: Workload, t: TcoInpu
             lines.append(min(candidates, key=lambda c: (c.monthly_usd, c.offer_id)))
     if w.input_per_request > 0:
         lines.extend(cost.api_costs(catalog, o.model, w.input_tokens_month, w.output_tokens_month,
-                                    w.input_per_request, providers, today=today))
+                                    w.input_per_request, providers, w.cached_fraction, today=today))
     return lines
 
 
@@ -269,7 +272,7 @@ def _option_costs(plan: Plan, catalog: Catalog, index: int, o: Option, t: TcoInp
         selfhost_monthly = chosen.monthly_usd if chosen is not None else o.monthly_cost_usd
         api_line = apis[0]
         be = cost.breakeven_tokens_per_month(selfhost_monthly, catalog.api[api_line.offer_id],
-                                             w.input_per_request, w.osl)
+                                             w.input_per_request, w.osl, w.cached_fraction)
         be_against = api_line.label
     return OptionCosts(index, option_label(o), o, w, rows, bvr, against, be, be_against)
 

@@ -93,8 +93,9 @@ def api_options(res: Resolved, catalog: Catalog) -> Iterator[Option]:
             # Closed loop: users at the SLO latency issue at most this rate (provider latency unknown).
             rps = res.concurrency / ((res.ttft_ms + res.osl * res.tpot_ms) / 1000.0)
         input_tokens = res.isl + visual_tokens(res, catalog, model.id)
+        # The prefix the engine would cache is billed at the provider's cached-input price, where listed.
         per_request = cost.cheapest_api(catalog, model.id, float(input_tokens), float(res.osl), input_tokens,
-                                        providers=req.providers)
+                                        providers=req.providers, cached_fraction=res.shape.prefix_hit)
         if per_request is None:
             continue
         usd_per_request = per_request.monthly_usd
