@@ -6,8 +6,11 @@ documented in docs/performance-model.md:
 - gpt-oss sliding-window layers (window 128) are "linear" layers whose fixed per-sequence state equals
   a 128-token K/V window (8 KV heads × 64 dims × 2 (K,V) × 128 tokens, bf16).
 - DeepSeek MLA caches a 576-value latent per token per layer, replicated on every TP rank: one "KV
-  head" of 288 dims (×2 for K,V = 576). Its 3 dense layers are folded into the routed-expert width
-  (moe_intermediate 1947 = 2048 × 58/61) so routed parameters match 58 MoE layers.
+  head" of 288 dims (×2 for K,V = 576). Prefill runs MLA unabsorbed, 128 heads with 192-dim q·k
+  (128 nope + 64 rope) and 128-dim values: 2·128·(192+128) = 81,920 FLOPs per token pair per layer. The
+  model charges 4·heads·head_dim, so `num_attention_heads` is set to 71 (4·71·288 = 81,792) to match;
+  it is used nowhere else but in activation sizes. Its 3 dense layers are folded into the routed-expert
+  width (moe_intermediate 1947 = 2048 × 58/61) so routed parameters match 58 MoE layers.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ MODELS: dict[str, ModelSpec] = {
          "ssm_state_dtype": "bfloat16", "vocab_size": 201_088, **_moe(128, 4, 2880)}),
     "deepseek-r1": _spec(
         "deepseek-r1", {"total": 671_000_000_000, "text": 671_000_000_000},
-        {"num_layers": 61, "full_attention_interval": 1, "hidden_size": 7168, "num_attention_heads": 128,
+        {"num_layers": 61, "full_attention_interval": 1, "hidden_size": 7168, "num_attention_heads": 71,
          "num_kv_heads": 1, "head_dim": 288, **_DENSE_LINEAR, "vocab_size": 129_280,
          **_moe(256, 8, 1947, 2048)}),
     "llama-3.3-70b": _spec(

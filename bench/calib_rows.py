@@ -78,6 +78,11 @@ def _num(text: str) -> float | None:
 
 def _precision(text: str) -> Precision | None:
     t = text.upper()
+    if "W4A16" in t:
+        # 4-bit weights with 16-bit activations: the GEMMs run at the BF16 rate, which is what the
+        # planner's weight-only `int4` precision describes (its scales are 1/32 byte per weight instead
+        # of NVFP4's 1/16: 3 % of the expert bytes).
+        return "int4"
     if t.startswith("BF16"):
         return "bf16"
     if t.startswith("FP8"):
@@ -115,7 +120,8 @@ def _mtp(spec: str, notes: str) -> tuple[int, float | None] | None:
     if "eagle3" in s:
         return None  # separate draft model, not the model's MTP head
     steps = 3 if ("steps=3" in s or "steps 3" in s or "mtp" in s or "nextn" in s) else 1
-    m = re.search(r"(?:ACC_LEN=|AL=)([0-9.]+)", spec + " " + notes)
+    # A forced acceptance length (ACC_LEN=, AL=) or the one the source measured and reports.
+    m = re.search(r"(?:ACC_LEN=|AL=|[Aa]ccept length )([0-9]+\.?[0-9]*)", spec + " " + notes)
     if m:
         return steps, _acceptance_for(float(m.group(1)), steps)
     return steps, None

@@ -70,6 +70,9 @@ def main() -> None:
         if not args.quiet:
             print(f"  hold out {name[:60]:<60} rows {len(test):>3}: {fmt(table(res))}")
     print(f"held out, pooled over {len(groups)} {args.by} folds:  {fmt(table(held))}")
+    # The planner serves Qwen3.5 models: how the held-out error looks on rows of that architecture.
+    q35 = [r for r in held if r[0].label.startswith("qwen3.5")]
+    print(f"held out, Qwen3.5-architecture rows only:  {fmt(table(q35))}")
 
 
 if __name__ == "__main__":

@@ -288,3 +288,17 @@ def test_request_overhead_belongs_to_the_engine() -> None:
     for engine, ms in cases:
         p = Prepared(Config(M35, H200, "bf16", 1, engine=engine), EFF, c)
         assert estimate_prepared(p, shape, 1).breakdown["ttft_request_overhead_ms"] == pytest.approx(ms)
+
+
+def test_mtp_draft_pass_reads_only_routed_experts() -> None:
+    # The 35B MTP block is one MoE layer: 256 experts x 3 x 2048 x 512 = 805,306,368 routed parameters
+    # of its 844,640,768; the other 39,334,400 (attention, shared expert, fc, norms) are read every pass.
+    p = prep(Config(M35, H200, "bf16", 1, mtp=1))
+    lm_head = 248_320 * 2048 * 2.0
+    assert p.draft_read == pytest.approx(39_334_400 * 2.0 + lm_head)
+    assert p.draft_expert_bytes == pytest.approx(805_306_368 / 256 * 2.0)
+    # One drafted token routes to 8 of 256 experts: 8 x 6.29 MB instead of the whole 1.61 GB block.
+    assert p.experts_touched(1.0) * p.draft_expert_bytes == pytest.approx(8 * 805_306_368 / 256 * 2.0)
+    # A dense model's MTP block is read whole.
+    d = prep(Config(dense(), H200, "bf16", 1, mtp=1))
+    assert d.draft_read == pytest.approx(844_640_768 * 2.0 + lm_head) and d.draft_expert_bytes == 0.0

@@ -51,6 +51,7 @@ class Prepared:
         "chunk",
         "comm_bytes_s",
         "dense_read",
+        "draft_expert_bytes",
         "draft_flops",
         "draft_read",
         "draft_s",
@@ -160,9 +161,16 @@ class Prepared:
         if not 0.0 <= a <= 1.0:
             raise RequestError(f"mtp_acceptance: must be within 0..1 (got {a})")
         self.accept_len = sum(a**i for i in range(self.n_draft + 1))
-        active_frac = (g.body + g.routed * frac) / max(g.body + g.routed, 1.0)
-        self.draft_read = split["mtp"] + lm_read
-        self.draft_flops = 2.0 * g.mtp * active_frac / max(g.mtp_layers, 1) + self.lm_flops
+        # One draft pass runs one MTP block. In MoE models that block is an MoE layer of its own (E experts,
+        # e.g. 805 M of the 845 M MTP parameters of 35B-A3B), so a pass reads only the experts its tokens
+        # route to, like the decoder's MoE layers, not the whole block.
+        layers = max(g.mtp_layers, 1)
+        mtp_routed = min(float(g.num_experts * 3 * g.hidden * g.moe_intermediate), g.mtp / layers) \
+            if mtp_on else 0.0
+        mtp_dense = g.mtp / layers - mtp_routed if mtp_on else 0.0
+        self.draft_read = mtp_dense * q / tp + lm_read
+        self.draft_expert_bytes = mtp_routed / g.num_experts * q / tp if g.is_moe else 0.0
+        self.draft_flops = 2.0 * (mtp_dense + mtp_routed * frac) + self.lm_flops
         self.draft_s = self.overhead_s * c.draft_overhead_fraction
         # Vision encoder: ~2 FLOPs per parameter per patch.
         self.vis_flops_patch = 2.0 * g.vision
@@ -210,7 +218,8 @@ class Prepared:
     def draft_time(self, batch: float, ctx: float) -> float:
         if self.n_draft == 0:
             return 0.0
-        mem = (self.draft_read + batch * ctx * self.mtp_kv_tok) / self.bw
+        mem = (self.draft_read + self.experts_touched(batch) * self.draft_expert_bytes
+               + batch * ctx * self.mtp_kv_tok) / self.bw
         comp = batch * self.draft_flops / self.peak
         comm = (self.allreduce_s * 2 + batch * self.comm_bytes_s * 2) if self.tp > 1 else 0.0
         return self.n_draft * (max(mem, comp) + comm + self.draft_s)
