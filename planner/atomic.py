@@ -16,6 +16,10 @@ from planner.errors import RequestError
 
 def check_target(out: Path, force: bool) -> None:
     """Fail early (before any work) when `out` may not be written."""
+    here = Path.cwd().resolve()
+    target = out.resolve()
+    if target == here or target in here.parents or target == Path(target.anchor):
+        raise RequestError(f"--out: {out} is the current folder or one of its parents; name a new folder")
     if out.exists() and not out.is_dir():
         raise RequestError(f"--out: {out} exists and is not a folder")
     if out.exists() and not force:

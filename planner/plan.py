@@ -70,7 +70,9 @@ class Option(_Frozen):
 
 class Rejection(_Frozen):
     family: str = Field(description="model/precision/gpu/engine family that was ruled out.")
-    constraint: Literal["memory", "ttft", "tpot", "quality", "budget", "load", "precision", "availability"]
+    constraint: Literal[
+        "memory", "ttft", "tpot", "quality", "budget", "load", "precision", "availability", "context"
+    ]
     detail: str
     shortfall: float | None = Field(default=None, description="How far off, in the constraint's unit.")
 

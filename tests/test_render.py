@@ -52,10 +52,11 @@ def test_dense_single_gpu_deployment(catalog: Catalog) -> None:
         "app.kubernetes.io/instance": "qwen3-5-27b", "app.kubernetes.io/name": "qwen3.5-27b"}
     shm = next(v for v in pod["volumes"] if v["name"] == "dshm")
     assert shm["emptyDir"] == {"medium": "Memory", "sizeLimit": "8Gi"}
-    # PVC = 31.2 GB x 1.25 = 36.3 GiB -> 37Gi, one pod -> ReadWriteOnce
+    # PVC = 31.2 GB x 1.25 = 36.3 GiB -> 37Gi; one replica, but the HPA may add a second pod
+    # (max 1 x 2) on another node -> ReadWriteMany (test_render_checks covers --autoscaler none).
     pvc = objs["10-persistentvolumeclaim.yaml"]["spec"]
     assert pvc["resources"]["requests"]["storage"] == "37Gi"
-    assert pvc["accessModes"] == ["ReadWriteOnce"]
+    assert pvc["accessModes"] == ["ReadWriteMany"]
 
 
 def test_restricted_pod_security(catalog: Catalog) -> None:

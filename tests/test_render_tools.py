@@ -110,6 +110,16 @@ def test_helm_values_schema_rejects_bad_values(rendered: dict[str, Path]) -> Non
     proc = subprocess.run([_helm(), "template", "x", str(chart), "--set", "image.tag=latest"],
                           capture_output=True, text=True, check=False)
     assert proc.returncode != 0 and "/image/tag" in proc.stderr
+    # The chart holds values to the same rules as `qwen-plan render` (issue #5).
+    for setting, path in [("modelCache.storageClassName=Bad Class", "/modelCache/storageClassName"),
+                          ("autoscaling.prometheusAddress=not a url", "/autoscaling/prometheusAddress")]:
+        proc = subprocess.run([_helm(), "template", "x", str(chart), "--set", setting],
+                              capture_output=True, text=True, check=False)
+        assert proc.returncode != 0 and path in proc.stderr, (setting, proc.stderr)
+    ok = subprocess.run([_helm(), "template", "x", str(chart), "--set", "modelCache.storageClassName=efs.sc",
+                         "--set", "autoscaling.prometheusAddress=https://prom.monitoring:9091/p"],
+                        capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
 
 
 # ---------------------------------------------------------------- schemas

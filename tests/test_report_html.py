@@ -16,7 +16,7 @@ from PIL import Image
 from test_report_procurement import TODAY, make_plan, report_catalog
 
 from planner.report import html_text, procurement_table, report_files
-from planner.report.charts import COLORS
+from planner.report.charts import COLORS, STALE_NOTE, pareto_figure
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -51,6 +51,33 @@ def test_prices_carry_sources_and_stale_flags(page: str) -> None:
         assert re.search(rf'<tr id="source-\d+"[^>]*><td>\[\d+\]</td><td>{offer}</td>', page), offer
     assert "big price page" in page and "2026-01-01" in page
     assert page.count(" STALE") >= 2  # in the option tables and in the sources
+
+
+def test_the_comparison_table_names_each_options_stale_prices(page: str) -> None:
+    table = page.split("<h2>Cost comparison</h2>", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr class=\"[^\"]*\"><td>(\d+)</td>(.*?)</tr>", table)
+    assert [r[0] for r in rows] == ["1", "2", "3", "4"]
+    # every option is also offered via the stale host API: each row says so in words, not just colour
+    for _, cells in rows:
+        assert "<td>STALE: host API as of 2025-01-01</td>" in cells
+    # option 1's break-even is against that stale API price; its buy-vs-rent (fresh cloud) is not flagged
+    first = rows[0][1]
+    assert "vs host API (STALE price)" in first
+    assert re.search(r"months vs aws big-type \(on-demand\)</td>", first)
+
+
+def test_pareto_labels_and_legend_flag_stale_prices() -> None:
+    proc = procurement_table(make_plan(), report_catalog(), today=TODAY)
+    ax = pareto_figure(proc).axes[0]
+    # only option 4's plotted price (the API it is priced by) is stale; 1-3 plot fresh cloud/on-prem prices
+    assert sorted(t.get_text() for t in ax.texts) == ["1", "2", "3", "4 STALE"]
+    legend = ax.get_legend()
+    assert legend is not None and STALE_NOTE in [t.get_text() for t in legend.get_texts()]
+    # and the cost-vs-load legend names the stale API series
+    curves = proc.curves
+    assert curves is not None
+    assert [s.label for s in curves.series] == [
+        "cloud, cheapest on-demand", "on-prem, 5y depreciation", "API: host (STALE price)"]
 
 
 def test_report_files_are_deterministic() -> None:

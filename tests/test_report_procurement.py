@@ -38,7 +38,7 @@ def _option(**kw: Any) -> Option:
     return Option(**{**base, **kw})
 
 
-def make_plan(request: Request | None = None) -> Plan:
+def make_plan(request: Request | None = None, prefix_hit: float | None = None) -> Plan:
     req = request or Request(task="chat", rps=2.0)
     rec = _option()
     onprem = _option(deploy="onprem", provider=None, instance=None, monthly_cost_usd=17_046.4,
@@ -55,7 +55,7 @@ def make_plan(request: Request | None = None) -> Plan:
     return Plan(
         version="test", request=req,
         resolved={"task": "chat", "isl": 2000, "osl": 500, "arrival_rps": req.rps, "ttft_ms": 2000.0,
-                  "tpot_ms": 50.0, "concurrency": req.concurrency},
+                  "tpot_ms": 50.0, "concurrency": req.concurrency, "prefix_hit": prefix_hit},
         recommended=rec, deployment=dep, alternatives=[onprem, small, api], rejected=[],
         queueing_model="M/D/c", candidates_evaluated=10,
     )
@@ -151,3 +151,34 @@ def test_break_even_with_a_dearer_api() -> None:
     (on,) = [x for x in c.crossings if x.label == "on-prem beats API"]
     assert on.multiplier == pytest.approx(8523.2 / 21_024)
     assert on.monthly_usd == pytest.approx(8523.2)
+
+
+def test_concurrency_load_prices_the_api_at_the_solvers_rate() -> None:
+    """Closed loop: self-hosted options by Little's law at their own latency, the API at its capacity_rps."""
+    plan = make_plan(Request(task="chat", concurrency=64))
+    p = procurement_table(plan, report_catalog(), today=TODAY)
+    hosted, api = p.options[0].workload, p.options[3].workload
+    # 64 in flight / (0.4 s TTFT + 500 × 30 ms TPOT) = 64 / 15.4 s
+    assert hosted.rps == pytest.approx(64 / 15.4)
+    assert hosted.basis == "concurrency (Little's law)"
+    # the solver priced the API at 2.0 req/s (its capacity_rps), not 64 / (2 s + 500 × 50 ms) = 2.37
+    assert api.rps == pytest.approx(2.0)
+    assert api.basis == "concurrency at the assumed API latency"
+    line = p.options[3].rows[0].line
+    # 2 req/s × 2,628,000 s = 5,256,000 requests: 10,512 M input × $0.4 + 2,628 M output × $2.4
+    assert line.monthly_usd == pytest.approx(10_512.0)
+    assert line.monthly_usd == pytest.approx(plan.alternatives[2].monthly_cost_usd)
+
+
+def test_the_cost_table_flags_stale_prices_in_rows_and_break_evens(proc: Procurement) -> None:
+    from rich.console import Console
+
+    from planner.cli.cost_cmd import print_procurement
+
+    console = Console(width=200, record=True, highlight=False, color_system=None)
+    print_procurement(proc, console)
+    text = console.export_text()
+    # 4 options each show the stale host API row
+    assert sum(1 for ln in text.splitlines() if "host" in ln and "2025-01-01 STALE" in ln) == 4
+    assert "tokens/month (vs host API, a STALE price)" in text
+    assert "(vs aws big-type (on-demand))" in text  # a fresh price is not flagged

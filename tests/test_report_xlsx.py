@@ -14,6 +14,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 from test_report_procurement import TODAY, make_plan, report_catalog
 
 from planner.report import procurement_table, xlsx_bytes
@@ -163,14 +164,34 @@ def _summary_rows(ws: Any) -> list[int]:
     return rows
 
 
-@pytest.fixture(scope="module")
-def proc() -> Procurement:
-    return procurement_table(make_plan(), report_catalog(), today=TODAY)
+@pytest.fixture(scope="module", params=[None, 0.5], ids=["no-cache", "half-cached"])
+def proc(request: pytest.FixtureRequest) -> Procurement:
+    # Half the input hitting the prefix cache is billed at the API's cached price ($0.1 vs $0.4 per M)
+    return procurement_table(make_plan(prefix_hit=request.param), report_catalog(), today=TODAY)
 
 
 @pytest.fixture(scope="module")
 def wb(proc: Procurement) -> Any:
     return openpyxl.load_workbook(io.BytesIO(xlsx_bytes(proc)))
+
+
+SOLVER = "Solver's choice monthly USD"
+
+
+@pytest.fixture
+def fresh_wb(proc: Procurement) -> Any:
+    """A workbook of its own, for tests that edit cells."""
+    return openpyxl.load_workbook(io.BytesIO(xlsx_bytes(proc)))
+
+
+def _summary_cols(ws: Any) -> tuple[int, dict[str, str]]:
+    """The summary's header row and a column letter for each header text."""
+    head = next(r for r in range(1, 20) if ws.cell(r, 1).value == "#")
+    cols = {}
+    for c in range(1, ws.max_column + 1):
+        if ws.cell(head, c).value is not None:
+            cols[str(ws.cell(head, c).value)] = get_column_letter(c)
+    return head, cols
 
 
 def test_sheets(wb: Any, proc: Procurement) -> None:
@@ -196,34 +217,74 @@ def test_option_formulas_reproduce_the_json(wb: Any, proc: Procurement) -> None:
 def test_summary_formulas_reproduce_the_json(wb: Any, proc: Procurement) -> None:
     ev = Evaluator(wb)
     ws = wb["Summary"]
-    head = next(r for r in range(1, 20) if ws.cell(r, 1).value == "#")
+    head, col = _summary_cols(ws)
+    bvr = col["Buy beats rent after (months, vs on-demand cloud)"]
+    be = col["API break-even (M tokens/month)"]
+    checked = 0
     for k, o in enumerate(proc.options):
         r = head + 1 + k
         assert ws.cell(r, 1).value == o.index
         if o.buy_vs_rent_months is not None:
-            assert ev.cell("Summary", f"I{r}") == pytest.approx(o.buy_vs_rent_months, rel=1e-9)
-        if o.api_breakeven_tokens_month is not None:
-            # the sheet counts millions of tokens
-            assert ev.cell("Summary", f"J{r}") == pytest.approx(o.api_breakeven_tokens_month / 1e6, rel=1e-9)
-        clouds = [x.line.monthly_usd for x in o.rows if x.line.kind == "cloud"]
-        if clouds:
-            assert ev.cell("Summary", f"E{r}") == pytest.approx(min(clouds))
-    assert ws.cell(head + 1, 9).value is not None and proc.options[0].buy_vs_rent_months is not None
-    stale_cells = [ws.cell(r, 11).value for r in range(head + 1, head + 1 + len(proc.options))]
-    assert stale_cells == ["STALE"] * len(proc.options)  # every option shows the (stale) API price
+            assert ev.cell("Summary", f"{bvr}{r}") == pytest.approx(o.buy_vs_rent_months, rel=1e-9)
+        # every break-even cell agrees with the JSON (in millions), blank exactly where the JSON has none
+        if o.api_breakeven_tokens_month is None:
+            assert ws[f"{be}{r}"].value in (None, "")
+        else:
+            assert ev.cell("Summary", f"{be}{r}") == pytest.approx(o.api_breakeven_tokens_month / 1e6, rel=1e-9)
+            checked += 1
+        # each cloud basis in its own column: on-demand never mixed with committed prices
+        for basis in ("on-demand", "1y", "3y"):
+            prices = [x.line.monthly_usd for x in o.rows if x.line.kind == "cloud" and x.line.basis == basis]
+            cell = f"{col[f'Cheapest cloud {basis} monthly USD']}{r}"
+            if prices:
+                assert ev.cell("Summary", cell) == pytest.approx(min(prices), rel=1e-9)
+            else:
+                assert ws[cell].value in (None, "")
+        # the solver's choice is the chosen row's live total, not a pasted number
+        solver = col[SOLVER] + str(r)
+        assert str(ws[solver].value).startswith("=")
+        chosen = next(x.line.monthly_usd for x in o.rows if x.chosen)
+        assert ev.cell("Summary", solver) == pytest.approx(chosen, rel=1e-9)
+    assert checked == 3  # the three self-hosted options; the API option has no break-even
+    first = head + 1
+    assert ws[f"{bvr}{first}"].value is not None and proc.options[0].buy_vs_rent_months is not None
+    stale_cells = [ws[f"{col['Stale prices']}{r}"].value for r in range(first, first + len(proc.options))]
+    assert stale_cells == ["STALE (api)"] * len(proc.options)  # every option shows the (stale) API price
+
+
+def test_break_even_counts_the_cached_input_price(proc: Procurement) -> None:
+    o = proc.options[0]
+    if o.workload.cached_fraction == 0:
+        # blended: (2000 × 0.4 + 500 × 2.4) / 2500 per M = $8e-7 per token
+        assert o.api_breakeven_tokens_month == pytest.approx(116_800 / 8e-7)
+    else:
+        # 2000 in, half at 0.1: (1000 × 0.4 + 1000 × 0.1 + 500 × 2.4) / 2500 per M = $6.8e-7 per token
+        assert o.workload.cached_fraction == 0.5
+        assert o.api_breakeven_tokens_month == pytest.approx(116_800 / 6.8e-7)
 
 
 def _find(ws: Any, label: str, after: int = 1) -> int:
     return next(r for r in range(after, ws.max_row + 1) if ws.cell(r, 1).value == label)
 
 
-def test_a_buyer_can_change_a_price_and_totals_move(wb: Any, proc: Procurement) -> None:
+def test_a_buyer_can_change_a_price_and_totals_move(fresh_wb: Any, proc: Procurement) -> None:
+    wb = fresh_wb
     ws = wb["Option 1"]
     price_row = _find(ws, "Instance price")
     first = _summary_rows(ws)[0]
     ws[f"B{price_row}"] = 40.0  # half the quoted 80 $/h
     ev = Evaluator(wb)
     assert ev.cell("Option 1", f"H{first}") == pytest.approx(proc.options[0].rows[0].line.monthly_usd / 2)
+    # ... and the summary follows: the solver's choice (that row) and the on-demand column move, 1y does not
+    summary = wb["Summary"]
+    head, col = _summary_cols(summary)
+    on_demand = proc.options[0].rows[0].line.monthly_usd
+    assert ev.cell("Summary", col[SOLVER] + str(head + 1)) == pytest.approx(on_demand / 2)
+    assert ev.cell("Summary", f"{col['Cheapest cloud on-demand monthly USD']}{head + 1}") == pytest.approx(
+        on_demand / 2)
+    assert ev.cell("Summary", f"{col['Cheapest cloud 1y monthly USD']}{head + 1}") == pytest.approx(2 * 56 * 730)
+    assert ev.cell("Summary", f"{col['API break-even (M tokens/month)']}{head + 1}") == pytest.approx(
+        proc.options[0].api_breakeven_tokens_month / 2e6)  # type: ignore[operator]
     # Doubling the power price adds exactly one more energy bill to the on-prem total
     ws_a = wb["Assumptions"]
     power_row = _find(ws_a, "Power price")
@@ -242,3 +303,22 @@ def test_bytes_are_deterministic(proc: Procurement) -> None:
     core = z.read("docProps/core.xml").decode()
     assert core.count(f"{TODAY.isoformat()}T00:00:00Z") == 2
     assert xlsx_bytes(proc) == data
+
+
+def test_a_buyer_can_change_the_cached_share(fresh_wb: Any, proc: Procurement) -> None:
+    """The cached share is one input on the sheet: API totals and the break-even both follow it."""
+    wb = fresh_wb
+    ws = wb["Option 1"]
+    cached_row = next(r for r in range(1, ws.max_row + 1)
+                      if str(ws.cell(r, 1).value).startswith("Cached share of input (prefix-cache"))
+    ws[f"B{cached_row}"] = 1.0
+    ev = Evaluator(wb)
+    w = proc.options[0].workload
+    api_i = next(i for i, x in enumerate(proc.options[0].rows) if x.line.kind == "api")
+    # all input at $0.1 per M: 10,512 M × 0.1 + 2,628 M × 2.4
+    assert w.input_tokens_month == pytest.approx(10_512e6)
+    assert ev.cell("Option 1", f"H{_summary_rows(ws)[api_i]}") == pytest.approx(10_512 * 0.1 + 2628 * 2.4)
+    head, col = _summary_cols(wb["Summary"])
+    # (2000 × 0.1 + 500 × 2.4) / 2500 per M = $5.6e-7 per token
+    got = ev.cell("Summary", f"{col['API break-even (M tokens/month)']}{head + 1}")
+    assert got == pytest.approx(116_800 / 5.6e-7 / 1e6)

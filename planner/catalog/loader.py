@@ -44,7 +44,35 @@ SECTIONS: dict[str, type[BaseModel]] = {
 ENV_OVERLAY = "QWEN_PLAN_CATALOG"
 STALE_AFTER_DAYS = 365
 # libyaml when present: the catalog is parsed on every CLI start.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_BASE_LOADER):  # type: ignore[valid-type,misc]
+    """Safe loader that rejects a key given twice in one mapping (PyYAML keeps the last, silently).
+
+    Only mapping construction is Python code; parsing stays in libyaml, so the check is cheap
+    enough for the embedded catalog too.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` may be overridden
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # unhashable key: the base constructor reports it
+                continue
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}, first on line {first + 1}", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
+_YAML_LOADER = _UniqueKeyLoader
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -71,10 +99,18 @@ def _format_loc(loc: Iterable[int | str]) -> str:
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+    except UnicodeDecodeError as exc:
+        raise CatalogError(
+            f"{path}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r}); "
+            "catalog files must be UTF-8 YAML"
+        ) from None
+    except yaml.reader.ReaderError as exc:  # control characters: no problem_mark, multi-line str
+        raise CatalogError(f"{path}: invalid YAML (position {exc.position}: {exc.reason})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise CatalogError(f"{path}:{where} invalid YAML ({getattr(exc, 'problem', exc)})") from None
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise CatalogError(f"{path}:{where} invalid YAML ({problem})") from None
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read ({exc.strerror})") from None
     if raw is None:
@@ -153,7 +189,9 @@ class _Builder:
     def add_dir(self, root: Path, overlay: bool) -> None:
         if not root.is_dir():
             flag = f"--catalog (or ${ENV_OVERLAY}): " if overlay else ""
-            self._fail(CatalogError(f"{flag}{root}: catalog folder not found"))
+            what = "is a file; the catalog must be a folder of YAML files" if root.exists() else \
+                "catalog folder not found"
+            self._fail(CatalogError(f"{flag}{root}: {what}"))
             return
         files = sorted([*root.rglob("*.yaml"), *root.rglob("*.yml")])
         for path in files:
@@ -175,7 +213,8 @@ def _validate(model: type[M], item: Any, path: Path, where: str) -> M:
         show_value = "input" in err and not isinstance(err["input"], dict) and not extra
         value = f" (got {err['input']!r})" if show_value else ""
         hint = _did_you_mean(model, err["loc"]) if extra else ""
-        raise CatalogError(f"{path}: {label}{field_part}: {err['msg']}{value}{hint}") from None
+        msg = err["msg"].removeprefix("Value error, ")  # our own validators' messages read better bare
+        raise CatalogError(f"{path}: {label}{field_part}: {msg}{value}{hint}") from None
 
 
 def _did_you_mean(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
@@ -250,11 +289,27 @@ def _names(entry: BaseModel) -> set[str]:
     return {_norm(n) for n in names if n}
 
 
+def matching_ids(table: dict[str, M], key: str) -> list[str]:
+    """Ids `key` names: the exact id, else every entry whose id, name, alias or repo matches
+    case-insensitively (e.g. `H100`, `Qwen/Qwen3.5-27B-FP8`). Sorted; empty when none."""
+    if key in table:
+        return [key]
+    wanted = _norm(key)
+    return sorted(k for k, entry in table.items() if wanted == _norm(k) or wanted in _names(entry))
+
+
+def spellings(table: dict[str, M]) -> dict[str, str]:
+    """Every normalised spelling -> its id, for "did you mean" suggestions."""
+    out: dict[str, str] = {}
+    for k in sorted(table):
+        for name in sorted(_names(table[k]) | {_norm(k)}):
+            out.setdefault(name, k)
+    return out
+
+
 def _lookup(table: dict[str, M], key: str, what: str) -> M:
     """Exact id first; then a case-insensitive match on names and aliases (e.g. `H100`, `Qwen/Qwen3.5-27B`)."""
-    if key in table:
-        return table[key]
-    hits = [k for k, entry in table.items() if _norm(key) in _names(entry)]
+    hits = matching_ids(table, key)
     if len(hits) == 1:
         return table[hits[0]]
     choices = hits or sorted(table)

@@ -8,9 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import types
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from planner.catalog.k8s_names import extended_resource_error, label_key_error, label_value_error
 
 Precision = Literal["bf16", "fp8", "int4", "nvfp4"]
 KvDtype = Literal["bf16", "fp8"]
@@ -24,7 +34,9 @@ ENGINES: tuple[Engine, ...] = ("vllm", "sglang")
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # allow_inf_nan=False: YAML spells infinity `.inf`, which passes `gt=0` and would surface as
+    # "$inf" in a plan and `Infinity` (invalid JSON) in its output.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Sourced(Frozen):
@@ -193,6 +205,23 @@ class ModelSpec(Sourced):
 # ---------------------------------------------------------------- GPUs
 
 
+def _checked(check: Any) -> AfterValidator:
+    """A str validator from a `problem or None` function (see planner.catalog.k8s_names)."""
+
+    def run(value: str) -> str:
+        problem = check(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(run)
+
+
+ExtendedResource = Annotated[str, _checked(extended_resource_error)]
+LabelKey = Annotated[str, _checked(label_key_error)]
+LabelValue = Annotated[str, _checked(label_value_error)]
+
+
 class Tflops(Frozen):
     """Dense tensor-core TFLOPS (no sparsity). null = not supported natively."""
 
@@ -219,9 +248,22 @@ class GpuSpec(Sourced):
     nvlink_domain: int = Field(gt=0, description="GPUs reachable over the fast link (72 on NVL72).")
     tdp_w: float = Field(gt=0)
     year: int
-    k8s_resource: str = Field(description="Extended resource name, e.g. nvidia.com/gpu.")
-    node_label_key: str
-    node_label_value: str
+    k8s_resource: ExtendedResource = Field(description="Extended resource name, e.g. nvidia.com/gpu.")
+    node_label_key: LabelKey = Field(description="Node label the GPU is selected by, e.g. nvidia.com/gpu.product.")
+    node_label_value: LabelValue
+
+    @field_validator("memory_gib_usable")
+    @classmethod
+    def _usable_within_nameplate(cls, usable: float, info: ValidationInfo) -> float:
+        # Nameplate GB vs driver GiB: HBM stacks are GiB-sized (an 80 GB H100 reports 79.6 GiB) and
+        # GDDR cards report less than their GB, so usable GiB above the GB figure is a typo.
+        nameplate = info.data.get("memory_gb")
+        if nameplate is not None and usable > nameplate:
+            raise ValueError(
+                f"exceeds the nameplate memory_gb ({nameplate:g}); give what the driver reports, "
+                "at most the nameplate number"
+            )
+        return usable
 
 
 # ---------------------------------------------------------------- offers

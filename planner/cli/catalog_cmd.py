@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
 from collections.abc import Callable, Iterable
@@ -14,7 +15,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from planner.catalog.loader import Catalog, display_path, is_stale
+from planner.catalog.loader import Catalog, display_path, is_stale, matching_ids, spellings
 from planner.catalog.validate import validate_catalog
 from planner.cli.common import catalog_option, get_catalog
 from planner.errors import CatalogError
@@ -238,17 +239,37 @@ def _section_table(cat: Catalog, section: str) -> dict[str, BaseModel]:
     return tables[section]
 
 
-def _find(cat: Catalog, entry_id: str, kind: str | None) -> tuple[str, BaseModel]:
+def _find(cat: Catalog, entry_id: str, kind: str | None) -> tuple[str, str, BaseModel]:
+    """(section, id, entry) for an id, name, alias or checkpoint repo, as `Catalog.gpu()` etc. accept.
+
+    An exact id anywhere beats a name match elsewhere (`int4` is a penalty, whatever else says so).
+    """
     sections = [kind] if kind else list(SHOW_SECTIONS)
-    hits = [(s, _section_table(cat, s)[entry_id]) for s in sections if entry_id in _section_table(cat, s)]
+    hits = [(s, k) for s in sections for k in matching_ids(_section_table(cat, s), entry_id)]
+    exact = [(s, k) for s, k in hits if k == entry_id]
+    hits = exact or hits
     if not hits:
-        known = sorted({k for s in sections for k in _section_table(cat, s)})
-        raise CatalogError(f"unknown id {entry_id!r}; accepted: {', '.join(known)}")
+        raise CatalogError(_unknown_id_message(cat, entry_id, sections))
     if len(hits) > 1:
-        raise CatalogError(
-            f"id {entry_id!r} is in several sections ({', '.join(s for s, _ in hits)}); pass --kind"
-        )
-    return hits[0]
+        several = ", ".join(f"{s}:{k}" for s, k in hits)
+        hint = "" if kind else " or --kind"
+        raise CatalogError(f"{entry_id!r} matches several entries ({several}); give the id{hint}")
+    section, key = hits[0]
+    return section, key, _section_table(cat, section)[key]
+
+
+def _unknown_id_message(cat: Catalog, entry_id: str, sections: list[str]) -> str:
+    # ~150 ids (mostly cloud offers) make a useless one-line list; suggest the nearest few.
+    names: dict[str, str] = {}
+    for s in sections:
+        for name, key in spellings(_section_table(cat, s)).items():
+            names.setdefault(name, key)
+    wanted = entry_id.strip().lower().replace("_", "-").replace(" ", "-")
+    close = difflib.get_close_matches(wanted, list(names), n=12, cutoff=0.6)
+    ids = list(dict.fromkeys(names[n] for n in close))[:5]
+    where = f" in {sections[0]}" if len(sections) == 1 else ""
+    hint = f"did you mean {', '.join(ids)}?" if ids else "no close match"
+    return f"unknown id {entry_id!r}{where}; {hint} (`qwen-plan catalog list` shows every id)"
 
 
 def _scalar(value: Any) -> str:
@@ -318,9 +339,13 @@ def _related(cat: Catalog, section: str, entry_id: str) -> dict[str, list[Any]]:
 @_format_option
 @catalog_option
 def show_cmd(entry_id: str, kind: str | None, fmt: Format, catalog_dir: Path | None) -> None:
-    """Show one entry (model, GPU, offer, task, precision penalty, or `tco`) with its sources."""
+    """Show one entry (model, GPU, offer, task, precision penalty, or `tco`) with its sources.
+
+    ID may also be a name, an alias or a checkpoint repo, in any case: `H100`, `MI300X`,
+    `Qwen/Qwen3.5-27B-FP8`.
+    """
     cat = get_catalog(catalog_dir)
-    section, entry = _find(cat, entry_id, kind)
+    section, entry_id, entry = _find(cat, entry_id, kind)
     data = _dump(entry)
     if fmt != "table":
         _emit_data(data, fmt)
@@ -353,6 +378,9 @@ def validate_cmd(directory: Path | None, standalone: bool) -> None:
     """
     if standalone and directory is None:
         raise click.UsageError("--standalone needs DIR")
+    if directory is not None and not directory.is_dir():
+        problem = "is a file; DIR must be a folder of catalog YAML files" if directory.exists() else "not found"
+        raise CatalogError(f"catalog validate: {directory}: {problem}")
     report = validate_catalog(None, embedded=directory) if standalone else validate_catalog(directory)
     for w in report.warnings:
         click.echo(f"warning: {w}", err=True)

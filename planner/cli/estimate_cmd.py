@@ -13,6 +13,7 @@ from planner.catalog.loader import Catalog
 from planner.catalog.schema import ENGINES, PRECISIONS
 from planner.cli.common import catalog_option, get_catalog
 from planner.errors import PlannerError, RequestError
+from planner.feasibility import estimate_caveats, heads_problem
 from planner.perf import Config, Estimate, Shape, estimate, max_batch
 
 KV_DTYPES = ("bf16", "fp8")
@@ -93,6 +94,8 @@ def run_case(cat: Catalog, case: dict[str, Any]) -> dict[str, Any]:
         raise RequestError(f"{missing[0]}: required")
     model = cat.model(str(case["model"]))
     gpu = cat.gpu(str(case["gpu"]))
+    if not model.open_weights:
+        raise RequestError(f"model: {model.id} is hosted only; estimate its open twin ({model.hosted_twin_of})")
     hit = case.get("prefix_hit", 0.0)
     if isinstance(hit, bool) or not isinstance(hit, int | float) or not 0.0 <= hit <= 1.0:
         raise RequestError(f"prefix_hit: must be a number within 0..1 (got {hit!r})")
@@ -106,11 +109,20 @@ def run_case(cat: Catalog, case: dict[str, Any]) -> dict[str, Any]:
         engine=_choice("engine", case.get("engine", "vllm"), ENGINES),
         mtp=_int("mtp", case.get("mtp", 0), 0),
     )
+    problem = heads_problem(model, cfg.tp)
+    if problem:
+        raise RequestError(problem.replace("--tp", "tp", 1))
+    if cfg.ep != 1 and cfg.ep > cfg.tp:
+        raise RequestError(f"ep: {cfg.ep} exceeds tp {cfg.tp}; experts are spread over the replica's GPUs")
     shape = Shape(isl=_int("isl", case["isl"], 1), osl=_int("osl", case["osl"], 1), prefix_hit=float(hit))
     batch = case.get("batch")
     if batch is None:
         batch = max(max_batch(cfg, shape), 1)
-    return to_json(estimate(cfg, shape, _int("batch", batch, 1)))
+    out = to_json(estimate(cfg, shape, _int("batch", batch, 1)))
+    caveats = estimate_caveats(model, gpu, cfg.precision, cfg.tp)
+    if caveats:
+        out["warnings"] = caveats
+    return out
 
 
 def _table(d: dict[str, Any]) -> str:
@@ -126,8 +138,12 @@ def _cases(cat: Catalog, path: Path) -> None:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RequestError(f"--cases: cannot read {path} ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise RequestError(f"--cases: {path} is not UTF-8 text (JSON lines expected)") from None
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
+            # Keep one output line per input line, so results stay aligned with their cases.
+            click.echo(json.dumps({"error": {"line": n, "message": "blank line"}}, sort_keys=True))
             continue
         try:
             case = json.loads(line)

@@ -40,7 +40,8 @@ def _rows(options: list[Option]) -> list[list[str]]:
         shape = "—" if o.deploy == "api" else f"{o.precision} {o.gpu} TP{o.tp}" + (
             f" EP{o.ep}" if o.ep > 1 else "") + f" ×{o.replicas}"
         rows.append([
-            o.model, shape, o.engine or "—", _where(o), f"${o.monthly_cost_usd:,.0f}",
+            o.model, shape, o.engine or "—", _where(o),
+            f"${o.monthly_cost_usd:,.0f}" + (" (stale)" if o.stale_price else ""),
             f"${o.usd_per_million_tokens:,.2f}", _fmt_ms(o.ttft_ms), _fmt_ms(o.tpot_ms),
             f"{o.capacity_rps:,.2f}", f"{o.quality:.1f}",
         ])
@@ -77,6 +78,15 @@ def why(plan: Plan) -> list[str]:
     return lines
 
 
+def stale_lines(plan: Plan) -> list[str]:
+    lines = []
+    if any(o.stale_price for o in [plan.recommended, *plan.alternatives]):
+        lines.append("(stale): priced from a catalog entry older than 12 months; check before you buy")
+    if plan.stale_prices:
+        lines.append(f"{len(plan.stale_prices)} catalog prices are older than 12 months (see plan.json)")
+    return lines
+
+
 def print_plan(plan: Plan, fmt: str) -> None:
     if fmt == "json":
         click.echo(plan_json(plan), nl=False)
@@ -96,8 +106,8 @@ def print_plan(plan: Plan, fmt: str) -> None:
     console.print(table)
     for line in why(plan):
         console.print(f"• {line}")
-    if plan.stale_prices:
-        console.print(f"• {len(plan.stale_prices)} catalog prices are older than 12 months (see plan.json)")
+    for line in stale_lines(plan):
+        console.print(f"• {line}")
 
 
 def plan_markdown(plan: Plan) -> str:
@@ -108,6 +118,7 @@ def plan_markdown(plan: Plan) -> str:
         out.append("| " + " | ".join(["**★**" if i == 0 else str(i), *row]) + " |")
     out += ["", "## Why", ""]
     out += [f"- {line}" for line in why(plan)]
+    out += [f"- {line}" for line in stale_lines(plan)]
     if plan.rejected:
         out += ["", "## Rejected", "", "| family | constraint | detail |", "|---|---|---|"]
         out += [f"| {r.family} | {r.constraint} | {r.detail} |" for r in plan.rejected]

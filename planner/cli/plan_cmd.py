@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,22 +22,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _csv(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
-    items = tuple(v.strip() for v in value.split(",") if v.strip())
+    # Ids are lower-case; repeats are dropped (order kept) so `FP8,fp8` means `fp8`.
+    items = tuple(dict.fromkeys(v.strip().lower() for v in value.split(",") if v.strip()))
     return items or None
 
 
-# (flag, request field, click type, help). Help text comes from the Request model's field docs.
+# (flag, request field, click type). Help text and ranges come from the Request model alone, so the
+# limits live in one place and every violation gets the same one-line error.
 _OPTIONS: list[tuple[str, str, Any]] = [
     ("--task", "task", click.Choice(TASKS)),
-    ("--budget", "budget", click.FloatRange(min=0, min_open=True)),
-    ("--rps", "rps", click.FloatRange(min=0, min_open=True)),
-    ("--concurrency", "concurrency", click.IntRange(min=1)),
-    ("--tokens-per-day", "tokens_per_day", click.FloatRange(min=0, min_open=True)),
-    ("--isl", "isl", click.IntRange(min=1)),
-    ("--osl", "osl", click.IntRange(min=1)),
-    ("--ttft-ms", "ttft_ms", click.FloatRange(min=0, min_open=True)),
-    ("--tpot-ms", "tpot_ms", click.FloatRange(min=0, min_open=True)),
-    ("--min-quality", "min_quality", click.FloatRange(min=0, max=100)),
+    ("--budget", "budget", float),
+    ("--rps", "rps", float),
+    ("--concurrency", "concurrency", int),
+    ("--tokens-per-day", "tokens_per_day", float),
+    ("--isl", "isl", int),
+    ("--osl", "osl", int),
+    ("--ttft-ms", "ttft_ms", float),
+    ("--tpot-ms", "tpot_ms", float),
+    ("--min-quality", "min_quality", float),
     ("--deploy", "deploy", click.Choice(["cloud", "onprem", "api", "any"])),
     ("--gpus", "gpus", None),
     ("--providers", "providers", None),
@@ -44,10 +47,10 @@ _OPTIONS: list[tuple[str, str, Any]] = [
     ("--models", "models", None),
     ("--engine", "engine", click.Choice(ENGINES)),
     ("--commit", "commit", click.Choice(["none", "1y", "3y"])),
-    ("--years", "years", click.FloatRange(min=0, min_open=True)),
-    ("--power-price", "power_price", click.FloatRange(min=0, min_open=True)),
-    ("--pue", "pue", click.FloatRange(min=1)),
-    ("--utilization", "utilization", click.FloatRange(min=0, max=1, min_open=True)),
+    ("--years", "years", float),
+    ("--power-price", "power_price", float),
+    ("--pue", "pue", float),
+    ("--utilization", "utilization", float),
 ]
 LIST_FIELDS = {"gpus", "providers", "precisions", "models"}
 
@@ -73,15 +76,21 @@ def request_options(func: F) -> F:
 def build_request(request_file: Path | None, **flags: Any) -> Request:
     """The file's fields, then the flags given on the command line on top; one-line errors."""
     data: dict[str, Any] = {}
+    from_file: set[str] = set()
     if request_file is not None:
         try:
             loaded = yaml.safe_load(request_file.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
             raise RequestError(f"{request_file}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+        except UnicodeDecodeError:
+            raise RequestError(f"--request: {request_file} is not UTF-8 text") from None
         if not isinstance(loaded, dict):
             raise RequestError(f"{request_file}: expected a mapping of request fields")
         data.update({str(k).replace("-", "_"): v for k, v in loaded.items()})
-    data.update({k: v for k, v in flags.items() if k in Request.model_fields and v is not None})
+        from_file = set(data)
+    given = {k: v for k, v in flags.items() if k in Request.model_fields and v is not None}
+    data.update(given)
+    from_file -= set(given)
     if "task" not in data:
         raise RequestError(f"--task is required; accepted: {', '.join(TASKS)}")
     try:
@@ -90,11 +99,15 @@ def build_request(request_file: Path | None, **flags: Any) -> Request:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "request"
         name = field.split(".")[0]
-        flag = "--" + name.replace("_", "-")
+        where = f"{request_file}: {name}" if name in from_file else "--" + name.replace("_", "-")
         accepted = _accepted(name)
+        if err["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(name, list(Request.model_fields), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; accepted: {', '.join(Request.model_fields)}"
+            raise RequestError(f"{where}: unknown field{hint}") from None
         if accepted:
-            raise RequestError(f"{flag}: invalid value {err['input']!r}{accepted}") from None
-        raise RequestError(f"{flag}: {err['msg']}") from None
+            raise RequestError(f"{where}: invalid value {err['input']!r}{accepted}") from None
+        raise RequestError(f"{where}: {err['msg']}") from None
 
 
 def _accepted(field: str) -> str:

@@ -31,6 +31,8 @@ def load_plan(path: Path) -> Plan:
         return Plan.model_validate_json(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise RequestError(f"--plan: cannot read {path} ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise RequestError(f"--plan: {path} is not UTF-8 text (plan.json expected)") from None
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])

@@ -21,6 +21,7 @@ from planner.errors import RequestError
 from planner.plan import Plan
 from planner.render.context import Context, RenderOptions, build_context
 from planner.render.manifests import dump_yaml, render_kserve, render_manifests
+from planner.render.shell import shell_join
 
 EXECUTABLE = {"launch.sh"}
 
@@ -72,6 +73,9 @@ def _doc_vars(ctx: Context, catalog: Catalog, kserve: bool, extra: list[str]) ->
         "queue_metric": v["autoscaling"]["metric"],
         "cache_size": v["modelCache"]["size"],
         "cache_mode": v["modelCache"]["accessMode"],
+        "max_pods": ctx.max_pods,
+        "cache_replicas": ctx.max_pods // d.nodes_per_replica,
+        "storage_class": v["modelCache"]["storageClassName"],
         "namespace": ctx.namespace,
         "name": ctx.name,
         "secret_name": v["hfToken"]["secretName"],
@@ -79,7 +83,7 @@ def _doc_vars(ctx: Context, catalog: Catalog, kserve: bool, extra: list[str]) ->
         "kserve": kserve,
         "extra_files": extra,
         "env": sorted(ctx.launch_env.items()),
-        "command_line": shlex.join(ctx.launch_command),
+        "command_line": shell_join(ctx.launch_command),
         "ray_port": 6379,
         "last_rank": d.nodes_per_replica - 1,
     }

@@ -14,17 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from planner.catalog.loader import Catalog
-from planner.catalog.schema import GpuSpec, ModelSpec, Precision
+from planner.catalog.schema import Checkpoint, GpuSpec, ModelSpec, Precision
 from planner.errors import RequestError
 from planner.plan import Deployment, Plan
-from planner.render.engine import (
-    check_parallelism,
-    engine_args,
-    engine_command,
-    engine_image,
-    engine_table,
-)
+from planner.render.engine import engine_args, engine_command, engine_image, engine_table
 from planner.render.names import check_label_key, check_label_value, check_name, slug
+from planner.render.validate import check_deployment, check_prometheus, check_storage_class
 
 Autoscaler = Literal["hpa", "keda", "none"]
 GIB = 1024**3
@@ -59,6 +54,7 @@ class Context:
     launch_env: dict[str, str]
     weights_bytes: int
     startup_budget_s: int
+    max_pods: int  # the most pods mounting the model cache at once (autoscaler included)
 
     def template_vars(self) -> dict[str, Any]:
         """What Jinja templates see: only printed, never computed on."""
@@ -97,16 +93,12 @@ class Context:
         }
 
 
-def _weights_bytes(model: ModelSpec, d: Deployment, per_param: Mapping[Precision, float]) -> int:
-    for ck in model.checkpoints:
-        if ck.repo == d.checkpoint and ck.disk_bytes:
-            return ck.disk_bytes
-    for ck in model.checkpoints:
-        if ck.precision == d.precision and ck.disk_bytes:
-            return ck.disk_bytes
+def _weights_bytes(model: ModelSpec, ckpt: Checkpoint, per_param: Mapping[Precision, float]) -> int:
+    if ckpt.disk_bytes:
+        return ckpt.disk_bytes
     if model.params is None:
-        raise RequestError(f"deployment.checkpoint: no size known for {d.checkpoint}")
-    return math.ceil(model.params.total * per_param[d.precision])
+        raise RequestError(f"deployment.checkpoint: no size known for {ckpt.repo}")
+    return math.ceil(model.params.total * per_param[ckpt.precision])
 
 
 def _gib(n: float) -> str:
@@ -131,12 +123,13 @@ def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = 
         )
     if opts.autoscaler not in ("hpa", "keda", "none"):
         raise RequestError(f"--autoscaler: {opts.autoscaler!r}; accepted: hpa, keda, none")
-    model = catalog.model(d.model)
-    gpu = catalog.gpu(d.gpu)
+    checked = check_deployment(d, catalog)
+    model, gpu, gpus_per_pod = checked.model, checked.gpu, checked.gpus_per_pod
+    storage_class = check_storage_class(opts.storage_class)
+    prometheus = check_prometheus(opts.prometheus_address, opts.autoscaler)
     table = engine_table()
     spec = table.engines[d.engine]
     sz = table.sizing
-    gpus_per_pod = check_parallelism(d, gpu)
     multinode = d.nodes_per_replica > 1
     if opts.kserve and multinode:
         raise RequestError(
@@ -149,7 +142,7 @@ def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = 
     name_label = check_label_value(d.model, "deployment.model")
 
     image = engine_image(d.engine, gpu)
-    weights = _weights_bytes(model, d, sz.bytes_per_param)
+    weights = _weights_bytes(model, checked.checkpoint, sz.bytes_per_param)
     # Every pod downloads the full snapshot (HF snapshot_download is per process), then loads it.
     budget = spec.startup_overhead_s + math.ceil(weights / sz.load_bandwidth_bytes_per_s)
     startup_failures = math.ceil(budget / sz.probe_period_s)
@@ -164,7 +157,6 @@ def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = 
         "limits": {"cpu": str(sz.cpu_limit_per_gpu * gpus_per_pod), "memory": f"{host_mem}Gi",
                    gpu.k8s_resource: gpu_count},
     }
-    pods = d.replicas * d.nodes_per_replica
 
     if multinode and d.engine == "vllm":
         serve = shlex.join([*engine_command("vllm"), *engine_args(d, catalog)])
@@ -189,7 +181,9 @@ def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = 
     uid = sz.uid
     min_replicas = d.replicas
     max_replicas = d.replicas * sz.autoscale_max_factor
-    prom = opts.prometheus_address or sz.prometheus_address
+    # The most pods that can mount the model cache at once: an autoscaler may add replicas.
+    max_pods = (max_replicas if opts.autoscaler != "none" else d.replicas) * d.nodes_per_replica
+    prom = prometheus or sz.prometheus_address
     query = f'sum({spec.queue_metric}{{namespace="{namespace}",service="{name}"}})'
 
     values: dict[str, Any] = {
@@ -244,9 +238,10 @@ def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = 
         "shmSizeLimit": f"{shm}Gi",
         "modelCache": {
             "size": _gib(weights * sz.cache_headroom / GIB),
-            # One pod can own the cache; several pods must share it across nodes.
-            "accessMode": "ReadWriteMany" if pods > 1 else "ReadWriteOnce",
-            "storageClassName": opts.storage_class or "",
+            # One pod can own the cache; several pods (on several nodes) must share it, or the
+            # second one waits on a Multi-Attach error forever.
+            "accessMode": "ReadWriteMany" if max_pods > 1 else "ReadWriteOnce",
+            "storageClassName": storage_class,
         },
         "hfToken": {"secretName": check_name(opts.hf_token_secret, "--hf-token-secret"), "key": "token"},
         "autoscaling": {
@@ -273,4 +268,5 @@ def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = 
         launch_env={k: v for k, v in spec.env.items()},
         weights_bytes=weights,
         startup_budget_s=budget,
+        max_pods=max_pods,
     )

@@ -46,3 +46,13 @@ def check_label_key(key: str, field: str) -> str:
     if not ok:
         raise RequestError(f"{field}: {key!r} is not a valid label key ([prefix/]name)")
     return key
+
+
+def check_subdomain(value: str, field: str) -> str:
+    """A DNS-1123 subdomain (StorageClass names): dot-separated labels, at most 253 characters."""
+    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+        raise RequestError(
+            f"{field}: {value!r} is not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', "
+            "starting and ending with a letter or digit, at most 253 characters)"
+        )
+    return value

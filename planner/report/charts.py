@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from planner.report.curves import LoadCurves
-from planner.report.procurement import Procurement
+from planner.report.procurement import OptionCosts, Procurement
 
 # Fixed colours so the screenshot test (and readers) can recognise each series.
 COLORS = {"cloud": "#1f77b4", "onprem": "#2ca02c", "api": "#ff7f0e", "recommended": "#d62728",
@@ -30,8 +30,28 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+STALE_NOTE = "STALE = price over 12 months old"
+
+
+def plotted_price_stale(o: OptionCosts) -> bool:
+    """Whether the price a chart plots for this option (the solver's way of paying) is stale."""
+    return o.option.stale_price or any(r.line.stale for r in o.rows if r.chosen)
+
+
+def point_label(o: OptionCosts) -> str:
+    return f"{o.index} STALE" if plotted_price_stale(o) else str(o.index)
+
+
 def pareto_png(proc: Procurement) -> bytes:
-    """Monthly cost (x) against p95 TPOT (y), colour = quality; the cost/latency front drawn as a step."""
+    with rc_context(cast(Any, _RC)):
+        return _png(pareto_figure(proc))
+
+
+def pareto_figure(proc: Procurement) -> Figure:
+    """Monthly cost (x) against p95 TPOT (y), colour = quality; the cost/latency front drawn as a step.
+
+    Options whose plotted price is stale say so next to their number, with the legend explaining it.
+    """
     with rc_context(cast(Any, _RC)):
         fig = Figure(figsize=(8, 4.6))
         ax = fig.add_subplot()
@@ -62,8 +82,10 @@ def pareto_png(proc: Procurement) -> bytes:
             ax.scatter([], [], marker="s", color=COLORS["api"], label="hosted API (latency not modelled)")
         for o in proc.options:
             y = o.option.tpot_ms if o.option.tpot_ms is not None else api_y
-            ax.annotate(str(o.index), (max(o.option.monthly_cost_usd, 1e-2), y), textcoords="offset points",
-                        xytext=(6, 4), fontsize=8)
+            ax.annotate(point_label(o), (max(o.option.monthly_cost_usd, 1e-2), y), textcoords="offset points",
+                        xytext=(6, 4), fontsize=8, color="#b8860b" if plotted_price_stale(o) else "black")
+        if any(plotted_price_stale(o) for o in proc.options):
+            ax.plot([], [], linestyle="none", label=STALE_NOTE)
         rec = proc.options[0].option
         ax.scatter([max(rec.monthly_cost_usd, 1e-2)], [rec.tpot_ms if rec.tpot_ms is not None else api_y],
                    marker="*", s=320, color=COLORS["recommended"], edgecolors="black", zorder=4,
@@ -75,7 +97,7 @@ def pareto_png(proc: Procurement) -> bytes:
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(loc="best", fontsize=8, framealpha=0.85)
         fig.tight_layout()
-        return _png(fig)
+        return fig
 
 
 def _fmt_tokens(t: float) -> str:

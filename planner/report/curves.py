@@ -43,6 +43,11 @@ class LoadCurves:
     crossings: tuple[Crossing, ...]
 
 
+def _flag(label: str, stale: bool) -> str:
+    """Series labels end up in the chart legend: a stale price must be visible there too."""
+    return f"{label} (STALE price)" if stale else label
+
+
 def _grid() -> list[float]:
     step = math.log(GRID_HIGH / GRID_LOW) / (GRID_POINTS - 1)
     return [GRID_LOW * math.exp(i * step) for i in range(GRID_POINTS)]
@@ -77,6 +82,7 @@ def load_curves(proc: Procurement, catalog: Catalog) -> LoadCurves | None:
     crossings: list[Crossing] = []
     commit = proc.commit
     cloud: list[float] = []
+    cloud_stale = False
     for n in replicas:
         lines = cost.replica_cloud_costs(catalog, o.gpu, per_replica_gpus, n, commit, providers,
                                          today=proc.as_of)
@@ -84,18 +90,23 @@ def load_curves(proc: Procurement, catalog: Catalog) -> LoadCurves | None:
             cloud = []
             break
         cloud.append(lines[0].monthly_usd)
+        cloud_stale = cloud_stale or lines[0].stale
     basis = "on-demand" if commit == "none" else commit
     if cloud:
-        series.append(Series(f"cloud, cheapest {basis}", "cloud", tuple(grid), tuple(cloud)))
+        series.append(Series(_flag(f"cloud, cheapest {basis}", cloud_stale), "cloud", tuple(grid),
+                             tuple(cloud)))
     onprem: list[float] = []
+    onprem_stale = False
     gpu = catalog.gpu(o.gpu)
     offers = catalog.purchases_for(o.gpu)
     if offers:
         for n in replicas:
-            onprem.append(min(cost.purchase_cost(p, gpu, n * per_replica_gpus, proc.tco).monthly_usd
-                              for p in offers))
-        series.append(Series(f"on-prem, {proc.tco.years:g}y depreciation", "onprem", tuple(grid),
-                             tuple(onprem)))
+            best = min((cost.purchase_cost(p, gpu, n * per_replica_gpus, proc.tco, today=proc.as_of)
+                        for p in offers), key=lambda c: (c.monthly_usd, c.offer_id))
+            onprem.append(best.monthly_usd)
+            onprem_stale = onprem_stale or best.stale
+        series.append(Series(_flag(f"on-prem, {proc.tco.years:g}y depreciation", onprem_stale), "onprem",
+                             tuple(grid), tuple(onprem)))
     api_rows = [r.line for r in target.rows if r.line.kind == "api"]
     if not api_rows:
         api_rows = sorted((r.line for x in proc.options for r in x.rows if r.line.kind == "api"),
@@ -105,7 +116,8 @@ def load_curves(proc: Procurement, catalog: Catalog) -> LoadCurves | None:
         # The bill is linear in tokens: rescale a line priced at another option's volume to this one's.
         priced_at = api.detail.get("output_tokens_month", 0.0)
         a = api.monthly_usd * (w.output_tokens_month / priced_at) if priced_at > 0 else 0.0
-        series.append(Series(f"API: {api.provider}", "api", tuple(grid), tuple(a * m for m in grid)))
+        series.append(Series(_flag(f"API: {api.provider}", api.stale), "api", tuple(grid),
+                             tuple(a * m for m in grid)))
         for name, values in (("cloud", cloud), ("on-prem", onprem)):
             hit = _crossing(name, grid, values, a) if values and a > 0 else None
             if hit is not None:

@@ -76,6 +76,14 @@ def _option_summary(o: OptionCosts, refs: dict[str, int]) -> dict[str, Any]:
     be = "—"
     if o.api_breakeven_tokens_month is not None:
         be = f"{_tokens(o.api_breakeven_tokens_month)} tokens/month vs {o.api_breakeven_against}"
+    stale_rows = [r.line for r in o.rows if r.line.stale]
+    stale_labels = {ln.label for ln in stale_rows}
+    # A break-even against a stale price is only as good as that price: say so where it is quoted.
+    if o.buy_vs_rent_against in stale_labels:
+        bvr += " (STALE price)"
+    if o.api_breakeven_against in stale_labels:
+        be += " (STALE price)"
+    stale_text = "; ".join(sorted({f"{ln.label} as of {ln.as_of}" for ln in stale_rows}))
     on = o.onprem
     onprem_detail = None
     if on is not None:
@@ -90,7 +98,8 @@ def _option_summary(o: OptionCosts, refs: dict[str, int]) -> dict[str, Any]:
         "index": o.index, "label": o.label, "recommended": o.recommended, "way": _way(opt),
         "monthly": _usd(opt.monthly_cost_usd), "per_m": _usd(opt.usd_per_million_tokens),
         "ttft": _n(opt.ttft_ms), "tpot": _n(opt.tpot_ms, 2), "quality": _n(opt.quality, 2),
-        "stale": any(r.line.stale for r in o.rows), "buy_vs_rent": bvr, "breakeven": be,
+        "stale": bool(stale_rows), "stale_text": f"STALE: {stale_text}" if stale_rows else "—",
+        "buy_vs_rent": bvr, "breakeven": be,
         "rows": _rows(o, refs), "onprem_detail": onprem_detail,
         "workload": (f"{_n(w.rps, 3)} req/s ({w.basis}), {w.input_per_request} in / {w.osl} out tokens "
                      "per request = "

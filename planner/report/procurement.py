@@ -31,7 +31,8 @@ class Workload:
     isl: int  # text input tokens per request
     osl: int
     rps: float
-    basis: str  # how rps was obtained: "arrival rate", "concurrency (Little's law)", "capacity"
+    basis: str  # how rps was obtained: "arrival rate", "concurrency (Little's law)",
+    # "concurrency at the assumed API latency" (hosted APIs: the solver's rate), "capacity"
     visual_tokens: int = 0  # prompt tokens the images/video frames add (billed as input by APIs)
     cached_fraction: float = 0.0  # the task's prefix-cache hit rate: billed at the API's cached price
 
@@ -201,6 +202,12 @@ def workload_of(plan: Plan, option: Option, visual: int = 0) -> Workload:
     if rps is not None:
         return Workload(isl, osl, rps, "arrival rate", visual, cached)
     conc = _num(res, "concurrency") or req.concurrency
+    if conc is not None and option.deploy == "api" and option.capacity_rps > 0:
+        # The solver prices a hosted API at the rate the concurrency gives at its assumed API
+        # latency and reports that rate as capacity_rps; recomputing it here from the SLO targets
+        # would bill a different volume than the solver did.
+        return Workload(isl, osl, option.capacity_rps, "concurrency at the assumed API latency", visual,
+                        cached)
     if conc is not None:
         ttft = option.ttft_ms if option.ttft_ms is not None else (_num(res, "ttft_ms") or 0.0)
         tpot = option.tpot_ms if option.tpot_ms is not None else (_num(res, "tpot_ms") or 0.0)

@@ -150,13 +150,15 @@ def _api_block(s: _Sheet, ln: CostLine, load: dict[str, str]) -> dict[str, str]:
     s.put("Price tier", f"requests up to {int(bound)} input tokens" if bound else "open-ended tier")
     pin = s.put("Input price", d["usd_per_m_input"], unit="USD per M tokens", is_input=True)
     pcache = s.put("Cached input price", d["usd_per_m_cached_input"], unit="USD per M tokens", is_input=True)
-    cf = s.put("Cached share of input", d["cached_fraction"], is_input=True)
+    # One cached share per sheet (a workload input), so the API totals and the break-even agree.
+    cf = s.put("Cached share of input", f"={load['cached']}", unit="fraction")
     pout = s.put("Output price", d["usd_per_m_output"], unit="USD per M tokens", is_input=True)
     tin = s.put("Input tokens per month", f"={load['input_m']}", unit="M tokens")
     tout = s.put("Output tokens per month", f"={load['output_m']}", unit="M tokens")
     monthly = s.put("Monthly", f"={tin}*((1-{cf})*{pin}+{cf}*{pcache})+{tout}*{pout}", unit="USD/month",
                     fmt=USD)
-    return {"monthly": monthly, "capex": "0", "gpus": "0", "units": "0", "pin": pin, "pout": pout}
+    return {"monthly": monthly, "capex": "0", "gpus": "0", "units": "0", "pin": pin, "pout": pout,
+            "pcache": pcache, "cached": cf}
 
 
 _SUMMARY_HEAD = ("Way of paying", "Provider", "Instance / item", "Basis", "Instances / servers", "GPUs",
@@ -181,12 +183,15 @@ def _option_sheet(wb: Workbook, o: OptionCosts, a: dict[str, str], as_of: str) -
     rps = s.put("Requests per second", w.rps, unit="req/s", is_input=True)
     isl = s.put("Input tokens per request (text + images)", w.input_per_request, is_input=True)
     osl = s.put("Output tokens per request", w.osl, is_input=True)
+    cached = s.put("Cached share of input (prefix-cache hits, billed at the API's cached price)",
+                   w.cached_fraction, unit="fraction", is_input=True)
     req_m = s.put("Requests per month", f"={rps}*3600*{a['hours_per_month']}")
     load = {
         "input_m": _abs("B", int(s.put("Input tokens per month", f"={req_m}*{isl}/1000000", unit="M")[1:])),
         "output_m": _abs("B", int(s.put("Output tokens per month", f"={req_m}*{osl}/1000000", unit="M")[1:])),
         "isl": isl,
         "osl": osl,
+        "cached": _abs("B", int(cached[1:])),
     }
     s.skip()
     head_row = s.row
@@ -233,58 +238,84 @@ def _range(sheet: str, col: str, rows: list[int]) -> str:
     return _sheet_ref(sheet, f"{col}{min(rows)}:{col}{max(rows)}")
 
 
+def _min_of(sheet: str, col: str, rows: list[int]) -> str:
+    """MIN over these rows: one range when they are adjacent, else the cells listed one by one."""
+    if max(rows) - min(rows) + 1 == len(rows):
+        return f"MIN({_range(sheet, col, rows)})"
+    return "MIN(" + ",".join(_sheet_ref(sheet, f"{col}{r}") for r in sorted(rows)) + ")"
+
+
+# Cloud bases in the order cost.COMMITS prices them; one summary column each, never mixed.
+CLOUD_BASES = ("on-demand", "1y", "3y")
+
+
+def summary_header(basis: str) -> tuple[str, ...]:
+    """Summary column titles; `basis` is the cloud basis buy-vs-rent compares against."""
+    return ("#", "Option", "Solver's way of paying", "Solver's choice monthly USD",
+            *(f"Cheapest cloud {b} monthly USD" for b in CLOUD_BASES),
+            "On-prem capex USD", "On-prem monthly USD", "Cheapest API monthly USD",
+            f"Buy beats rent after (months, vs {basis} cloud)", "API break-even (M tokens/month)",
+            "Stale prices")
+
+
 def _summary(ws: Worksheet, proc: Procurement, sheets: list[dict[str, Any]]) -> None:
     s = _Sheet(ws)
     s.heading("Procurement summary", TITLE)
-    s.heading(f"Prices checked on {proc.as_of}; cloud basis for buy-vs-rent: "
-              f"{'on-demand' if proc.commit == 'none' else proc.commit}; on-prem "
-              f"{proc.tco.years:g}-year depreciation (see {ASSUMPTIONS}).")
+    basis = "on-demand" if proc.commit == "none" else proc.commit
+    s.heading(f"Prices checked on {proc.as_of}; cloud basis for buy-vs-rent: {basis}; on-prem "
+              f"{proc.tco.years:g}-year depreciation (see {ASSUMPTIONS}). Every figure below is a formula "
+              "over the option sheets.")
     s.skip()
-    head = ("#", "Option", "Solver's way of paying", "Solver monthly USD", "Cheapest cloud monthly USD",
-            "On-prem capex USD", "On-prem monthly USD", "Cheapest API monthly USD",
-            "Buy beats rent after (months)", "API break-even (M tokens/month)", "Stale prices")
+    head = summary_header(basis)
     hr = s.row
     for col, text in enumerate(head, start=1):
         ws.cell(hr, col, text).font = BOLD
-    basis = "on-demand" if proc.commit == "none" else proc.commit
     for k, (o, sh) in enumerate(zip(proc.options, sheets, strict=True)):
         row = hr + 1 + k
         name = sh["name"]
-        idx = {kind: [r for r, cr in zip(sh["rows"], o.rows, strict=True) if cr.line.kind == kind]
-               for kind in ("cloud", "onprem", "api")}
-        rent_rows = [r for r, cr in zip(sh["rows"], o.rows, strict=True)
-                     if cr.line.kind == "cloud" and cr.line.basis == basis]
-        chosen = next((r for r, cr in zip(sh["rows"], o.rows, strict=True) if cr.chosen), None)
+        at = list(zip(sh["rows"], o.rows, strict=True))
+        idx = {kind: [r for r, cr in at if cr.line.kind == kind] for kind in ("cloud", "onprem", "api")}
+        chosen = next((r for r, cr in at if cr.chosen), None)
         opt = o.option
         way = f"{opt.deploy} {opt.provider or ''} {opt.instance or ''}".replace("  ", " ").strip()
+        # The chosen row's live total, so an edited price moves the summary too; the solver's own
+        # figure only when no row matches its way of paying.
         values: list[Any] = [o.index, o.label + (" (recommended)" if o.recommended else ""), way,
-                             opt.monthly_cost_usd]
-        values.append(f"=MIN({_range(name, 'H', idx['cloud'])})" if idx["cloud"] else "")
+                             f"={_sheet_ref(name, f'H{chosen}')}" if chosen else opt.monthly_cost_usd]
+        for b in CLOUD_BASES:
+            rows_b = [r for r, cr in at if cr.line.kind == "cloud" and cr.line.basis == b]
+            values.append(f"={_min_of(name, 'H', rows_b)}" if rows_b else "")
+        rent_rows = [r for r, cr in at if cr.line.kind == "cloud" and cr.line.basis == basis]
         on = idx["onprem"][0] if idx["onprem"] else None
         values.append(f"={_sheet_ref(name, f'G{on}')}" if on else "")
         values.append(f"={_sheet_ref(name, f'H{on}')}" if on else "")
-        values.append(f"=MIN({_range(name, 'H', idx['api'])})" if idx["api"] else "")
+        values.append(f"={_min_of(name, 'H', idx['api'])}" if idx["api"] else "")
         if on and rent_rows and o.buy_vs_rent_against is not None:
             opex = _sheet_ref(name, sh["blocks"][o.rows.index(o.onprem)]["opex"]) if o.onprem else "0"
-            rent = f"MIN({_range(name, 'H', rent_rows)})"
+            rent = _min_of(name, "H", rent_rows)
             values.append(f'=IF({rent}-{opex}>0,{_sheet_ref(name, f"G{on}")}/({rent}-{opex}),"never")')
         else:
             values.append("")
         if o.api_breakeven_tokens_month is not None and idx["api"]:
             api_block = sh["blocks"][sh["rows"].index(idx["api"][0])]
             selfhost = _sheet_ref(name, f"H{chosen}") if chosen else repr(opt.monthly_cost_usd)
-            i_, o_ = (_sheet_ref(name, sh["load"][k2]) for k2 in ("isl", "osl"))
-            pin, pout = (_sheet_ref(name, api_block[k2]) for k2 in ("pin", "pout"))
-            values.append(f"={selfhost}/(({i_}*{pin}+{o_}*{pout})/({i_}+{o_}))")
+            i_, o_, cf = (_sheet_ref(name, sh["load"][k2]) for k2 in ("isl", "osl", "cached"))
+            pin, pcache, pout = (_sheet_ref(name, api_block[k2]) for k2 in ("pin", "pcache", "pout"))
+            # The same blended price as planner.cost.api_usd_per_token: cached input at its own price.
+            per_token = f"({i_}*((1-{cf})*{pin}+{cf}*{pcache})+{o_}*{pout})/({i_}+{o_})"
+            values.append(f"={selfhost}/({per_token})")
         else:
             values.append("")
-        values.append("STALE" if any(r.line.stale for r in o.rows) else "")
+        stale_kinds = sorted({cr.line.kind for cr in o.rows if cr.line.stale})
+        values.append(f"STALE ({', '.join(stale_kinds)})" if stale_kinds else "")
         for col, v in enumerate(values, start=1):
             c = ws.cell(row, col, v)
-            if 4 <= col <= 8:
+            if 4 <= col <= 10:
                 c.number_format = USD
-            if col == 10:
-                c.number_format = '#,##0'
+            if col in (11, 12):
+                c.number_format = '#,##0.0' if col == 11 else '#,##0'
+            if stale_kinds and col == len(values):
+                c.fill = STALE_FILL
     s.row = hr + 2 + len(proc.options)
     stale = proc.stale
     s.heading("Stale prices (older than 12 months):" if stale else "No stale prices (all within 12 months).")
@@ -300,7 +331,8 @@ def _summary(ws: Worksheet, proc: Procurement, sheets: list[dict[str, Any]]) -> 
             c = ws.cell(s.row, 4, p.monthly_usd if p.monthly_usd is not None else "infeasible")
             c.number_format = USD
             s.row += 1
-    for letter, width in zip("ABCDEFGHIJK", (4, 70, 36, 16, 16, 16, 16, 16, 14, 18, 10), strict=True):
+    for letter, width in zip("ABCDEFGHIJKLM", (4, 70, 36, 16, 16, 16, 16, 16, 16, 16, 14, 18, 16),
+                             strict=True):
         ws.column_dimensions[letter].width = width
 
 
@@ -360,4 +392,4 @@ def write_xlsx(proc: Procurement, path: Path | str) -> None:
     Path(path).write_bytes(xlsx_bytes(proc))
 
 
-__all__ = ["SUMMARY_HEADER", "sheet_name", "write_xlsx", "xlsx_bytes"]
+__all__ = ["CLOUD_BASES", "SUMMARY_HEADER", "sheet_name", "summary_header", "write_xlsx", "xlsx_bytes"]

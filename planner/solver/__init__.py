@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from planner import __version__, perf
 from planner.catalog.loader import Catalog, stale_entries
 from planner.errors import NoFeasiblePlan
+from planner.feasibility import context_problem
 from planner.plan import Deployment, Option, Plan, Rejection
 from planner.request import Request
 from planner.solver import queueing
-from planner.solver.costing import api_options, self_hosted_options, visual_tokens
+from planner.solver.costing import api_excluded, api_options, self_hosted_options, visual_tokens
 from planner.solver.evaluate import Failure, Sized, exact_capacity, size
 from planner.solver.space import Family, Resolved, configurations, nodes_for, resolve
 
@@ -48,6 +49,7 @@ def _key(o: Option) -> tuple[str, str, str, str, int, int, int]:
 def _search(res: Resolved, catalog: Catalog) -> _Search:
     s = _Search(res, catalog, [], {}, {})
     self_hosted = configurations(res, catalog) if res.request.deploy != "api" else iter(())
+    too_long: dict[str, str | None] = {}
     for fam, cfg in self_hosted:
         s.evaluated += 1
         if cfg is None:
@@ -55,17 +57,45 @@ def _search(res: Resolved, catalog: Catalog) -> _Search:
                 Failure("precision", f"{fam.gpu} has no native {fam.precision} support", 0.0)
             )
             continue
+        if fam.model not in too_long:
+            tokens = res.isl + visual_tokens(res, catalog, fam.model) + res.osl
+            too_long[fam.model] = context_problem(cfg.model, tokens)
+        if too_long[fam.model]:
+            s.failures.setdefault(fam, []).append(Failure("context", str(too_long[fam.model]), 0.0))
+            continue
         outcome = size(cfg, res)
         if isinstance(outcome, Failure):
             s.failures.setdefault(fam, []).append(outcome)
             continue
-        for opt in self_hosted_options(outcome, res, catalog):
+        priced = list(self_hosted_options(outcome, res, catalog))
+        if not priced:
+            s.failures.setdefault(fam, []).append(Failure("availability", f"{_unpriced(res)} for {fam.gpu}", 0.0))
+        for opt in priced:
             s.options.append(opt)
             s.sized[_key(opt)] = outcome
-    api = list(api_options(res, catalog))
+    # Hosted APIs under a closed-loop load: assume the provider is as fast as the fastest self-hosted
+    # configuration of the same model, which prices the API at the highest plausible request rate.
+    fastest: dict[str, float] = {}
+    for sized in s.sized.values():
+        m = sized.cfg.model.id
+        fastest[m] = min(fastest.get(m, sized.service_s), sized.service_s)
+    api = list(api_options(res, catalog, fastest))
     s.evaluated += len(api)
     s.options.extend(api)
     return s
+
+
+def _unpriced(res: Resolved) -> str:
+    """What is missing when a configuration meets the targets but has no price on the allowed terms."""
+    req = res.request
+    where = []
+    if req.deploy in ("cloud", "any"):
+        providers = f" from {', '.join(req.providers)}" if req.providers else ""
+        basis = "" if req.commit == "none" else f" at a {req.commit} commitment"
+        where.append(f"no cloud offer{providers}{basis}")
+    if req.deploy in ("onprem", "any"):
+        where.append("no purchase price")
+    return " and ".join(where)
 
 
 def _violations(o: Option, res: Resolved) -> list[tuple[str, float]]:
@@ -132,7 +162,7 @@ def _rejections(s: _Search) -> list[Rejection]:
         if (fam.model, fam.precision, fam.gpu, fam.engine) in priced:
             continue
         # Report the constraint that came closest: the one a user would relax first.
-        order = {"precision": 0, "memory": 1, "tpot": 2, "ttft": 3, "load": 4}
+        order = {"precision": 0, "context": 0, "memory": 1, "tpot": 2, "ttft": 3, "load": 4, "availability": 5}
         worst = max(fails, key=lambda f: (order.get(f.constraint, 0), -f.shortfall))
         out.append(Rejection(family=str(fam), constraint=worst.constraint,
                              detail=worst.detail, shortfall=round(worst.shortfall, 2)))
@@ -143,7 +173,7 @@ def _with_capacity(o: Option, s: _Search) -> Option:
     """With an open-loop load, fill in the exact capacity of a shown option (see exact_capacity)."""
     if o.deploy == "api" or s.res.arrival_rps is None:
         return o
-    cap = exact_capacity(s.sized[_key(o)])
+    cap = exact_capacity(s.sized[_key(o)], known=s.res.arrival_rps)
     return o.model_copy(update={
         "capacity_rps": round(cap, 4),
         "capacity_tokens_per_day": round(cap * 86400 * (s.res.isl + s.res.osl)),
@@ -164,6 +194,7 @@ def _deployment(o: Option, s: _Search) -> Deployment | None:
     # Headroom over the typical request so longer-than-average prompts are not refused, within what
     # the KV pool can hold for one sequence (engines refuse to start otherwise).
     wanted = min(arch.native_context, _pow2_ceil(2 * (prompt + res.osl)))
+    # The search already refused requests longer than the native context, so this stays within it.
     max_len = max(prompt + res.osl, min(wanted, eng.max_context_tokens // 1024 * 1024))
     return Deployment(
         model=cfg.model.id,
@@ -207,26 +238,40 @@ def _near_misses(s: _Search, blocked: list[tuple[Option, list[tuple[str, float]]
         else:
             hints.append(f"--min-quality must be at most {o.quality:.1f} ({_describe(o)})")
     fails = [f for fl in s.failures.values() for f in fl]
-    if not any(o.deploy != "api" for o in s.options):
-        # No self-hosted candidate met the latency targets: name the best each could do.
-        for constraint, flag, target in (("ttft", "TTFT", res.ttft_ms), ("tpot", "TPOT", res.tpot_ms)):
-            cs = [f for f in fails if f.constraint == constraint]
-            if cs:
-                best = min(f.shortfall for f in cs) + target
-                hints.append(f"{flag} below {best:,.0f} ms is not reachable on the allowed GPUs "
-                             f"(target {target:g} ms)")
-    if not s.options and not hints and res.request.deploy == "api":
-        if not res.has_load and res.request.budget is None:
+    req = res.request
+    if req.deploy != "api" and not any(o.deploy != "api" for o in s.options):
+        hints.extend(_self_hosted_hints(fails, res))
+    if not s.options and not hints and req.deploy == "api":
+        if not res.has_load and req.budget is None:
             hints.append("hosted APIs are priced per token: give a load (--rps, --concurrency, --tokens-per-day) "
                          "or a --budget")
         else:
             hints.append("no hosted API prices the allowed --models/--providers")
-    if not s.options and not hints:
-        mem = [f for f in fails if f.constraint == "memory"]
-        if mem:
-            hints.append("no allowed GPU/precision holds the model: allow larger GPUs, more GPUs or int4")
-        else:
-            hints.append("no candidates: widen --models/--gpus/--precisions/--deploy/--providers")
+    if not hints:
+        hints.append("no candidates: widen --models/--gpus/--precisions/--deploy/--providers")
+    return hints
+
+
+def _self_hosted_hints(fails: list[Failure], res: Resolved) -> list[str]:
+    """Why no self-hosted option exists, naming the constraint that stopped the most promising ones."""
+    by = {c: [f for f in fails if f.constraint == c] for c in ("availability", "ttft", "tpot", "memory", "context")}
+    if by["availability"]:
+        # Configurations met the targets but nobody sells them on the allowed terms.
+        gpus = sorted({f.detail.rsplit(" for ", 1)[1] for f in by["availability"]})
+        shown = ", ".join(gpus[:5]) + (f" and {len(gpus) - 5} more" if len(gpus) > 5 else "")
+        return [f"{_unpriced(res)} for the GPUs that meet the targets ({shown}): allow another --deploy "
+                "or --providers, or add a price in a catalog overlay"]
+    hints = []
+    for constraint, flag, target in (("ttft", "TTFT", res.ttft_ms), ("tpot", "TPOT", res.tpot_ms)):
+        if by[constraint]:
+            best = min(f.shortfall for f in by[constraint]) + target
+            hints.append(f"{flag} below {best:,.0f} ms is not reachable on the allowed GPUs (target {target:g} ms)")
+    if not hints and by["memory"]:
+        least = min(f.shortfall for f in by["memory"])
+        hints.append(f"no allowed GPU/precision holds the model (closest is {least:,.1f} GB per GPU short): "
+                     "allow larger or more GPUs, or a lower precision")
+    if not hints and by["context"]:
+        hints.append(by["context"][0].detail)
     return hints
 
 
@@ -284,7 +329,14 @@ def _notes(best: Option, res: Resolved, s: _Search) -> list[str]:
     notes = []
     if best.deploy == "api":
         notes.append("hosted API latency is the provider's; it is not modelled, so TTFT/TPOT are not checked")
-    if not res.has_load and res.request.budget is None and res.request.deploy in ("api", "any"):
+        if res.concurrency is not None:
+            notes.append(f"priced at {best.capacity_rps:.2f} req/s: {res.concurrency} users at the latency of "
+                         "the fastest self-hosted configuration of the same model (an assumption)")
+    excluded = api_excluded(res)
+    if excluded and res.request.deploy == "any":
+        notes.append(f"hosted APIs not considered: {excluded} asks for what only self-hosting can show "
+                     "(use --deploy api to price them)")
+    elif not res.has_load and res.request.budget is None and res.request.deploy in ("api", "any"):
         notes.append("hosted APIs are priced per token: give a load (--rps, --concurrency, --tokens-per-day) "
                      "or a budget to compare them")
     if not res.has_load:

@@ -77,10 +77,28 @@ def self_hosted_options(sized: Sized, res: Resolved, catalog: Catalog) -> Iterat
             yield option("onprem", None, None, servers, line)
 
 
-def api_options(res: Resolved, catalog: Catalog) -> Iterator[Option]:
-    """Hosted APIs: per-token prices; latency is the provider's, not modelled here."""
+def api_excluded(res: Resolved) -> str | None:
+    """Why hosted APIs are left out of an `any` search: the request asks for things only self-hosting
+    can show (a GPU, precision or engine; or explicit latency targets, which an API's unmodelled
+    latency cannot be checked against)."""
     req = res.request
-    if req.deploy not in ("api", "any"):
+    if req.deploy == "api":
+        return None
+    if req.deploy != "any":
+        return f"--deploy {req.deploy}"
+    given = [flag for flag, v in (("--gpus", req.gpus), ("--precisions", req.precisions), ("--engine", req.engine),
+                                  ("--ttft-ms", req.ttft_ms), ("--tpot-ms", req.tpot_ms)) if v]
+    return ", ".join(given) if given else None
+
+
+def api_options(res: Resolved, catalog: Catalog, fastest_service_s: dict[str, float]) -> Iterator[Option]:
+    """Hosted APIs: per-token prices; latency is the provider's, not modelled here.
+
+    `fastest_service_s`: per model, the shortest TTFT + OSL × TPOT among the sized self-hosted
+    configurations; with --concurrency it sets the request rate the API is priced at.
+    """
+    req = res.request
+    if api_excluded(res):
         return
     for model in catalog.models.values():
         if req.models and model.id not in req.models:
@@ -90,8 +108,12 @@ def api_options(res: Resolved, catalog: Catalog) -> Iterator[Option]:
             continue
         rps = res.arrival_rps
         if rps is None and res.concurrency is not None:
-            # Closed loop: users at the SLO latency issue at most this rate (provider latency unknown).
-            rps = res.concurrency / ((res.ttft_ms + res.osl * res.tpot_ms) / 1000.0)
+            twin = model.hosted_twin_of or model.id
+            # Closed loop: N users each waiting one request's latency. Unknown provider latency is taken
+            # as the fastest self-hosted one of the same model (else the SLO targets): the highest rate,
+            # so the API is not made to look cheaper than it is.
+            service_s = fastest_service_s.get(twin, (res.ttft_ms + res.osl * res.tpot_ms) / 1000.0)
+            rps = res.concurrency / service_s
         input_tokens = res.isl + visual_tokens(res, catalog, model.id)
         # The prefix the engine would cache is billed at the provider's cached-input price, where listed.
         per_request = cost.cheapest_api(catalog, model.id, float(input_tokens), float(res.osl), input_tokens,

@@ -26,13 +26,13 @@ class Sized:
     wait_budget_s: float  # TTFT target minus steady-state TTFT: room for queueing
 
 
-def exact_capacity(sized: Sized) -> float:
+def exact_capacity(sized: Sized, known: float = 0.0) -> float:
     """Largest Poisson rate the sized replicas sustain within the TTFT target.
 
     With a load the search only needs to know the load is met, so this bisection runs only for
     the options that are shown.
     """
-    return queueing.max_rps(sized.replicas * sized.batch, sized.service_s, sized.wait_budget_s)
+    return queueing.max_rps(sized.replicas * sized.batch, sized.service_s, sized.wait_budget_s, known)
 
 
 @dataclass(frozen=True)

@@ -75,11 +75,15 @@ def _bisect(ok: Callable[[int], bool], lo: int, hi: int) -> int:
     return hi
 
 
-def max_rps(servers: int, service_s: float, wait_budget_s: float) -> float:
-    """Largest Poisson arrival rate whose p95 queueing delay fits the budget (bisection)."""
+def max_rps(servers: int, service_s: float, wait_budget_s: float, at_least: float = 0.0) -> float:
+    """Largest Poisson arrival rate whose p95 queueing delay fits the budget (bisection).
+
+    `at_least` is a rate already known to fit (the load the replicas were sized for): the answer
+    never falls below it, whatever the bisection's resolution.
+    """
     if wait_budget_s < 0 or servers <= 0:
         return 0.0
-    lo, hi = 0.0, servers / service_s
+    lo, hi = at_least, servers / service_s
     for _ in range(14):  # 6e-5 of the stability bound: far below any price or ranking step
         mid = (lo + hi) / 2
         if wait_quantile_s(servers, mid, service_s) <= wait_budget_s:

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from planner.catalog.loader import Catalog
-from planner.catalog.schema import ENGINES, Engine, GpuSpec, ModelSpec, Precision
+from planner.catalog.schema import ENGINES, Engine, GpuSpec, Precision
 from planner.errors import CatalogError, RequestError
+from planner.feasibility import tp_choices
 from planner.perf import Config, Shape
 from planner.request import Request
 from planner.solver.quality import quality
 
 SECONDS_PER_MONTH = 730.0 * 3600.0
-TP_SIZES = (1, 2, 4, 8, 16)
 MTP_CHOICES = (0, 2)  # off, or the model card's 2 speculative tokens
 
 
@@ -116,20 +116,6 @@ class Family:
 
     def __str__(self) -> str:
         return f"{self.model} {self.precision} on {self.gpu} ({self.engine})"
-
-
-def tp_choices(model: ModelSpec, gpu: GpuSpec) -> list[int]:
-    """TP sizes the engines accept: heads divide evenly, and the group stays in one fast-link domain."""
-    arch = model.architecture
-    assert arch is not None
-    return [
-        tp
-        for tp in TP_SIZES
-        if tp <= gpu.nvlink_domain
-        and arch.num_attention_heads % tp == 0
-        and arch.linear_num_key_heads % tp == 0
-        and (tp <= gpu.gpus_per_node or gpu.nvlink_domain > gpu.gpus_per_node)
-    ]
 
 
 def nodes_for(tp: int, gpu: GpuSpec) -> int:
