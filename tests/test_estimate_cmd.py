@@ -85,3 +85,19 @@ def test_memory_agrees_with_published_minimums(catalog: Catalog) -> None:
     assert not memory(Config(m122, h100, "fp8", 1), shape).fits  # 122B FP8 needs more than 1×H100
     assert memory(Config(m122, h200, "fp8", 2), shape).max_concurrency >= 8  # recipe: 2×H200
     assert memory(Config(m27, h200, "bf16", 1), shape).max_concurrency >= 8  # 27B BF16 fits 1×H200
+
+
+def test_cases_stay_aligned_and_impossible_configs_are_refused(invoke: Callable[..., Result], tmp_path: Path) -> None:
+    good: dict[str, Any] = {"model": "qwen3.5-27b", "gpu": "h200", "precision": "bf16", "tp": 1, "batch": 4,
+                            "isl": 1000, "osl": 200}
+    lines = [json.dumps(good), "", json.dumps({**good, "tp": 3}),
+             json.dumps({**good, "precision": "nvfp4", "gpu": "B200"}), json.dumps({**good, "model": "qwen3.5-flash"})]
+    f = tmp_path / "cases.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    outs = [json.loads(x) for x in invoke("estimate", "--cases", str(f)).output.splitlines()]
+    assert len(outs) == len(lines)
+    assert outs[1]["error"] == {"line": 2, "message": "blank line"}
+    assert "do not split over 3 GPUs" in outs[2]["error"]["message"]  # 16 GDN key heads
+    # No official 27B NVFP4 checkpoint: still estimated (third-party ones exist), but said so.
+    assert outs[3]["fits"] and any("no nvfp4 checkpoint" in w for w in outs[3]["warnings"])
+    assert "hosted only" in outs[4]["error"]["message"]

@@ -132,3 +132,30 @@ def test_api_needs_a_load_or_budget(run_qwen_plan: Callable[..., CompletedProces
 def test_missing_overlay_names_the_flag(run_qwen_plan: Callable[..., CompletedProcess[str]], tmp_path: Path) -> None:
     r = run_qwen_plan("--task", "chat", "--catalog", str(tmp_path / "nope"))
     assert r.returncode == 2 and "--catalog" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_request_beyond_native_context_names_it(run_qwen_plan: Callable[..., CompletedProcess[str]]) -> None:
+    r = run_qwen_plan("--task", "chat", "--isl", "300000", "--rps", "0.2", "--deploy", "cloud")
+    assert r.returncode == 1 and "native 262,144-token context" in r.stderr
+
+
+def test_unpriced_gpu_is_the_named_cause(run_qwen_plan: Callable[..., CompletedProcess[str]]) -> None:
+    r = run_qwen_plan("--task", "chat", "--rps", "5", "--deploy", "onprem", "--gpus", "l4")
+    assert r.returncode == 1 and "no purchase price for the GPUs that meet the targets (l4)" in r.stderr
+
+
+def test_self_hosted_filters_leave_apis_out(invoke: Callable[..., Result]) -> None:
+    plan = json.loads(invoke("plan", "--task", "chat", "--rps", "0.05", "--gpus", "l40s", "--format", "json").output)
+    assert plan["recommended"]["deploy"] != "api"
+    assert any("hosted APIs not considered: --gpus" in n for n in plan["notes"])
+
+
+def test_out_refuses_the_current_folder(run_qwen_plan: Callable[..., CompletedProcess[str]], tmp_path: Path) -> None:
+    r = run_qwen_plan("--task", "chat", "--rps", "1", "--out", ".", "--force", cwd=tmp_path)
+    assert r.returncode == 2 and "current folder" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_non_finite_and_huge_loads_are_input_errors(run_qwen_plan: Callable[..., CompletedProcess[str]]) -> None:
+    for value in ("inf", "1e308", "nan"):
+        r = run_qwen_plan("--task", "chat", "--rps", value)
+        assert r.returncode == 2 and r.stderr.startswith("error: --rps:") and r.stderr.count("\n") == 1

@@ -58,3 +58,9 @@ def test_max_rps_is_the_inverse_of_replicas() -> None:
     cap = queueing.max_rps(64, 10.0, 0.5)
     assert queueing.wait_quantile_s(64, cap, 10.0) <= 0.5
     assert queueing.wait_quantile_s(64, cap * 1.02, 10.0) > 0.5
+
+
+def test_max_rps_never_reports_less_than_a_known_feasible_rate() -> None:
+    servers, service, budget = 2025 * 64, 1.0, 0.2
+    load = 0.999 * queueing.max_rps(servers, service, budget)
+    assert queueing.max_rps(servers, service, budget, at_least=load) >= load

@@ -129,10 +129,18 @@ def test_cache_is_rwx_for_several_replicas_or_nodes_even_without_autoscaler(cata
 # ---------------------------------------------------------------- render options
 
 
-@pytest.mark.parametrize("bad", ["Bad Class", "UPPER", "-lead", "trail.", "a..b", "x" * 254, ""])
+@pytest.mark.parametrize("bad", ["Bad Class", "UPPER", "-lead", "trail.", "a..b", "x" * 254, "", "nfs\n"])
 def test_storage_class_must_be_dns1123_subdomain(catalog: Catalog, bad: str) -> None:
     with pytest.raises(RequestError, match=r"^--storage-class: .* is not a DNS-1123 subdomain"):
         render_files(dense_plan(), catalog, RenderOptions(storage_class=bad))
+
+
+def test_names_with_a_trailing_newline_are_refused(catalog: Catalog) -> None:
+    # `$` in a Python regex matches before a final newline; the checks must not.
+    with pytest.raises(RequestError, match=r"^--name: 'chat\\n' is not a DNS-1123 label"):
+        render_files(dense_plan(), catalog, RenderOptions(name="chat\n"))
+    with pytest.raises(RequestError, match=r"^--node-selector value"):
+        render_files(dense_plan(), catalog, RenderOptions(node_selector={"pool": "a\n"}))
 
 
 def test_storage_class_accepts_dotted_names(catalog: Catalog) -> None:

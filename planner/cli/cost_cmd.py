@@ -25,6 +25,11 @@ def _tokens(t: float) -> str:
     return f"{t:,.0f}"
 
 
+def _against(label: str | None, stale: set[str]) -> str:
+    """A break-even is only as good as the price it is measured against: flag a stale one."""
+    return f"vs {label}" + (", a STALE price" if label in stale else "")
+
+
 def print_procurement(proc: Procurement, console: Console) -> None:
     for o in proc.options:
         title = f"Option {o.index}{' (recommended)' if o.recommended else ''}: {o.label}"
@@ -44,17 +49,13 @@ def print_procurement(proc: Procurement, console: Console) -> None:
         console.print(table)
         notes = []
         stale = {r.line.label for r in o.rows if r.line.stale}
-
-        def against(label: str | None) -> str:
-            return f"vs {label}" + (", a STALE price" if label in stale else "")
-
         if o.buy_vs_rent_against is not None:
             notes.append("buying beats renting " + (
                 f"after {o.buy_vs_rent_months:.1f} months" if o.buy_vs_rent_months is not None else "never")
-                + f" ({against(o.buy_vs_rent_against)})")
+                + f" ({_against(o.buy_vs_rent_against, stale)})")
         if o.api_breakeven_tokens_month is not None:
             notes.append(f"self-hosting beats the API above {_tokens(o.api_breakeven_tokens_month)} "
-                         f"tokens/month ({against(o.api_breakeven_against)})")
+                         f"tokens/month ({_against(o.api_breakeven_against, stale)})")
         w = o.workload
         notes.append(f"priced at {w.rps:,.3g} req/s ({w.basis}): {_tokens(w.input_tokens_month)} input + "
                      f"{_tokens(w.output_tokens_month)} output tokens/month")

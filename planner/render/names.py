@@ -24,7 +24,7 @@ def slug(text: str) -> str:
 
 def check_name(value: str, field: str) -> str:
     """A resource or namespace name: DNS-1035 label (valid for Services too), at most 40 chars."""
-    if len(value) > MAX_NAME or not _DNS1035_LABEL.match(value):
+    if len(value) > MAX_NAME or not _DNS1035_LABEL.fullmatch(value):
         raise RequestError(
             f"{field}: {value!r} is not a DNS-1123 label of at most {MAX_NAME} characters "
             "(lower-case letters, digits and '-', starting with a letter)"
@@ -33,16 +33,16 @@ def check_name(value: str, field: str) -> str:
 
 
 def check_label_value(value: str, field: str) -> str:
-    if len(value) > 63 or not _LABEL_VALUE.match(value):
+    if len(value) > 63 or not _LABEL_VALUE.fullmatch(value):
         raise RequestError(f"{field}: {value!r} is not a valid label value (<= 63 of [A-Za-z0-9-_.])")
     return value
 
 
 def check_label_key(key: str, field: str) -> str:
     prefix, _, name = key.rpartition("/")
-    ok = bool(_LABEL_KEY_NAME.match(name)) and len(name) <= 63
+    ok = bool(_LABEL_KEY_NAME.fullmatch(name)) and len(name) <= 63
     if prefix:
-        ok = ok and len(prefix) <= 253 and bool(_DNS1123_SUBDOMAIN.match(prefix))
+        ok = ok and len(prefix) <= 253 and bool(_DNS1123_SUBDOMAIN.fullmatch(prefix))
     if not ok:
         raise RequestError(f"{field}: {key!r} is not a valid label key ([prefix/]name)")
     return key
@@ -50,7 +50,7 @@ def check_label_key(key: str, field: str) -> str:
 
 def check_subdomain(value: str, field: str) -> str:
     """A DNS-1123 subdomain (StorageClass names): dot-separated labels, at most 253 characters."""
-    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+    if len(value) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(value):
         raise RequestError(
             f"{field}: {value!r} is not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', "
             "starting and ending with a letter or digit, at most 253 characters)"
