@@ -7,6 +7,7 @@ tests do not drift as catalog prices age into staleness).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 
 from planner.errors import RequestError
@@ -15,9 +16,14 @@ ENV = "QWEN_PLAN_TODAY"
 
 
 def today() -> dt.date:
-    pinned = os.environ.get(ENV)
+    return _parse(os.environ.get(ENV), dt.date.today())
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(pinned: str | None, system: dt.date) -> dt.date:
+    # Cached: every priced candidate asks, thousands of times per plan.
     if not pinned:
-        return dt.date.today()
+        return system
     try:
         return dt.date.fromisoformat(pinned)
     except ValueError:

@@ -91,9 +91,43 @@ def test_show_tco_and_penalty(invoke: Invoke, catalog: Catalog) -> None:
     assert yaml.safe_load(invoke("catalog", "show", "int4", "--format", "yaml").output)["points"] == 1.5
 
 
-def test_show_unknown_id_names_the_accepted_ones(invoke: Invoke) -> None:
-    with pytest.raises(CatalogError, match=r"unknown id 'h900'; accepted: .*h200"):
+@pytest.mark.parametrize(
+    ("name", "entry_id"),
+    [("H100", "h100-sxm"), ("h100", "h100-sxm"), ("A100", "a100-80gb"), ("MI300X", "mi300x"),
+     ("NVIDIA H200 SXM", "h200"), ("Qwen/Qwen3.5-27B-FP8", "qwen3.5-27b"), ("Qwen3.5-27B", "qwen3.5-27b"),
+     ("qwen/qwen3.5-122b-a10b-fp8", "qwen3.5-122b-a10b"), ("AWS-P5.48XLARGE", "aws-p5.48xlarge"),
+     ("Docs", "docs"), ("INT4", "int4")],
+)
+def test_show_accepts_what_the_lookups_accept(invoke: Invoke, catalog: Catalog, name: str, entry_id: str) -> None:
+    data = json.loads(invoke("catalog", "show", name, "--format", "json").output)
+    assert data.get("id", data.get("precision")) == entry_id
+    if entry_id in catalog.gpus:
+        assert catalog.gpu(name).id == entry_id  # same answer as the Python API
+
+
+def test_show_by_alias_titles_and_relates_the_resolved_entry(invoke: Invoke) -> None:
+    out = invoke("catalog", "show", "H100").output
+    assert "gpus: h100-sxm" in out and "aws-p5.48xlarge" in out  # its offers, found by the real id
+    assert out.rstrip().endswith("gpus/nvidia.yaml")
+
+
+def test_show_unknown_id_suggests_close_matches_in_one_line(invoke: Invoke, catalog: Catalog) -> None:
+    with pytest.raises(CatalogError) as exc:
         invoke("catalog", "show", "h900")
+    assert str(exc.value) == "unknown id 'h900'; did you mean h200, h100-sxm? (`qwen-plan catalog list` shows every id)"
+    with pytest.raises(CatalogError) as exc:
+        invoke("catalog", "show", "tpu-v5e")
+    assert str(exc.value).startswith("unknown id 'tpu-v5e'; no close match")
+    assert len(catalog.cloud) > 50  # the old message listed every one of them
+
+
+def test_show_an_ambiguous_name_lists_the_candidates(invoke: Invoke, catalog: Catalog, tmp_path: Path) -> None:
+    twin = {**catalog.gpus["h100-sxm"].model_dump(mode="json"), "id": "acme-h100"}  # keeps alias "H100"
+    (tmp_path / "gpu.yaml").write_text(yaml.safe_dump({"gpus": [twin]}), encoding="utf-8")
+    with pytest.raises(CatalogError) as exc:
+        invoke("catalog", "show", "H100", "--catalog", str(tmp_path))
+    assert str(exc.value) == "'H100' matches several entries (gpus:acme-h100, gpus:h100-sxm); give the id or --kind"
+    assert "gpus: acme-h100" in invoke("catalog", "show", "acme-h100", "--catalog", str(tmp_path)).output
 
 
 def test_show_with_kind_restricts_the_search(invoke: Invoke) -> None:

@@ -345,7 +345,7 @@ def test_duplicate_yaml_keys_are_rejected(tmp_path: Path) -> None:
 
 def test_merge_keys_may_be_overridden(tmp_path: Path) -> None:
     # `<<: *base` then a key is YAML's own override syntax, not a duplicate.
-    text = GPU.format(id="acme-h100", memory=80).replace("gpus:\n  - id: acme-h100\n", "gpus:\n  - &base\n    id: acme-h100\n")
+    text = GPU.format(id="acme-h100", memory=80).replace("  - id: acme-h100\n", "  - &base\n    id: acme-h100\n")
     text += "  - <<: *base\n    id: acme-h100-b\n    memory_gib_usable: 79\n"
     cat = load_catalog(_overlay(tmp_path, gpu=text))
     assert cat.gpus["acme-h100-b"].memory_gib_usable == 79 and cat.gpus["acme-h100-b"].tdp_w == 700

@@ -55,10 +55,18 @@ _OPTIONS: list[tuple[str, str, Any]] = [
 LIST_FIELDS = {"gpus", "providers", "precisions", "models"}
 
 
+def _bounds(field: str) -> str:
+    """The field's limits as --help shows them, read from the Request model (their one home)."""
+    marks = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+    parts = [f"x{op}{getattr(m, name):g}" for m in Request.model_fields[field].metadata
+             for name, op in marks.items() if hasattr(m, name)]
+    return f"  [{', '.join(parts)}]" if parts else ""
+
+
 def request_options(func: F) -> F:
     """Every Request field as a flag, plus --request FILE.yaml and --catalog."""
     for flag, field, typ in reversed(_OPTIONS):
-        doc = Request.model_fields[field].description or ""
+        doc = (Request.model_fields[field].description or "") + _bounds(field)
         if field in LIST_FIELDS:
             doc += " Comma-separated."
         func = click.option(flag, field, type=typ, default=None, callback=_csv if typ is None else None,

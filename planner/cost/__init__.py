@@ -13,6 +13,7 @@ from planner.cost.breakeven import (
 from planner.cost.cloud import (
     COMMITS,
     Commit,
+    cheapest_replica_cloud,
     cloud_cost,
     instance_price,
     instances_for_replicas,
@@ -45,6 +46,7 @@ __all__ = [
     "breakeven_tokens_per_month",
     "buy_vs_rent_month",
     "cheapest_api",
+    "cheapest_replica_cloud",
     "cloud_cost",
     "instance_price",
     "instances_for_replicas",

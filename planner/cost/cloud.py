@@ -84,6 +84,23 @@ def instances_for_replicas(
     return None
 
 
+def _placements(
+    catalog: Catalog, gpu_id: str, gpus_per_replica: int, replicas: int, commit: Commit,
+    providers: Collection[str] | None,
+) -> list[tuple[float, str, CloudOffer, int]]:
+    """(instance $/hour × instances, offer id, offer, instances) for every offer that can host them."""
+    per_node = catalog.gpu(gpu_id).gpus_per_node
+    out = []
+    for offer in catalog.offers_for(gpu_id):
+        if providers is not None and offer.provider not in providers:
+            continue
+        n = instances_for_replicas(offer, gpus_per_replica, replicas, per_node)
+        price = instance_price(offer, commit)
+        if n is not None and price is not None:
+            out.append((price * n, offer.id, offer, n))
+    return out
+
+
 def replica_cloud_costs(
     catalog: Catalog,
     gpu_id: str,
@@ -95,15 +112,24 @@ def replica_cloud_costs(
     today: dt.date | None = None,
 ) -> list[CostLine]:
     """Every offer that can host the replicas, priced for whole instances, cheapest first."""
-    per_node = catalog.gpu(gpu_id).gpus_per_node
-    lines: list[CostLine] = []
-    for offer in catalog.offers_for(gpu_id):
-        if providers is not None and offer.provider not in providers:
-            continue
-        n = instances_for_replicas(offer, gpus_per_replica, replicas, per_node)
-        if n is None:
-            continue
-        line = cloud_cost(offer, n * offer.gpus, commit, today=today)
-        if line is not None:
-            lines.append(line)
-    return sorted(lines, key=lambda c: (c.monthly_usd, c.offer_id))
+    found = sorted(_placements(catalog, gpu_id, gpus_per_replica, replicas, commit, providers), key=lambda p: p[:2])
+    lines = [cloud_cost(offer, n * offer.gpus, commit, today=today) for _, _, offer, n in found]
+    return [line for line in lines if line is not None]
+
+
+def cheapest_replica_cloud(
+    catalog: Catalog,
+    gpu_id: str,
+    gpus_per_replica: int,
+    replicas: int,
+    commit: Commit,
+    providers: Collection[str] | None = None,
+    *,
+    today: dt.date | None = None,
+) -> CostLine | None:
+    """The first line of `replica_cloud_costs`, without pricing the rest (the solver asks thousands of times)."""
+    found = _placements(catalog, gpu_id, gpus_per_replica, replicas, commit, providers)
+    if not found:
+        return None
+    _, _, offer, n = min(found, key=lambda p: p[:2])
+    return cloud_cost(offer, n * offer.gpus, commit, today=today)

@@ -64,9 +64,9 @@ def self_hosted_options(sized: Sized, res: Resolved, catalog: Catalog) -> Iterat
         )
 
     if req.deploy in ("cloud", "any"):
-        lines = cost.replica_cloud_costs(catalog, gpu.id, cfg.tp, sized.replicas, req.commit, req.providers)
-        if lines:
-            yield option("cloud", lines[0].provider, lines[0].instance, lines[0].instances, lines[0])
+        line = cost.cheapest_replica_cloud(catalog, gpu.id, cfg.tp, sized.replicas, req.commit, req.providers)
+        if line is not None:
+            yield option("cloud", line.provider, line.instance, line.instances, line)
     if req.deploy in ("onprem", "any"):
         line = cost.onprem_cost(
             catalog, gpu.id, total_gpus,
