@@ -309,7 +309,7 @@ def solve(request: Request, catalog: Catalog) -> Plan:
                   else f"quality {o.quality:.1f} is {sf:.1f} below the minimum")
         rejected.append(Rejection(family=fam, constraint=c, detail=detail, shortfall=round(sf, 2)))
     notes = _notes(best, res, s)
-    stale = stale_entries(catalog)
+    stale = stale_entries(catalog, res.today)
     return Plan(
         version=__version__,
         request=res.request,

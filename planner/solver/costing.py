@@ -64,13 +64,14 @@ def self_hosted_options(sized: Sized, res: Resolved, catalog: Catalog) -> Iterat
         )
 
     if req.deploy in ("cloud", "any"):
-        line = cost.cheapest_replica_cloud(catalog, gpu.id, cfg.tp, sized.replicas, req.commit, req.providers)
+        line = cost.cheapest_replica_cloud(catalog, gpu.id, cfg.tp, sized.replicas, req.commit, req.providers,
+                                           today=res.today)
         if line is not None:
             yield option("cloud", line.provider, line.instance, line.instances, line)
     if req.deploy in ("onprem", "any"):
         line = cost.onprem_cost(
             catalog, gpu.id, total_gpus,
-            years=req.years, power_price=req.power_price, pue=req.pue, utilization=req.utilization,
+            years=req.years, power_price=req.power_price, pue=req.pue, utilization=req.utilization, today=res.today,
         )
         if line is not None:
             servers = line.instances or math.ceil(total_gpus / gpu.gpus_per_node)
@@ -117,7 +118,8 @@ def api_options(res: Resolved, catalog: Catalog, fastest_service_s: dict[str, fl
         input_tokens = res.isl + visual_tokens(res, catalog, model.id)
         # The prefix the engine would cache is billed at the provider's cached-input price, where listed.
         per_request = cost.cheapest_api(catalog, model.id, float(input_tokens), float(res.osl), input_tokens,
-                                        providers=req.providers, cached_fraction=res.shape.prefix_hit)
+                                        providers=req.providers, cached_fraction=res.shape.prefix_hit,
+                                        today=res.today)
         if per_request is None:
             continue
         usd_per_request = per_request.monthly_usd

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from planner import clock
 from planner.catalog.loader import Catalog
 from planner.catalog.schema import ENGINES, Engine, GpuSpec, Precision
 from planner.errors import CatalogError, RequestError
@@ -30,6 +32,7 @@ class Resolved:
     tpot_ms: float
     arrival_rps: float | None  # open-loop load
     concurrency: int | None  # closed-loop load
+    today: dt.date  # what staleness is judged against: read once per plan
     _quality: dict[tuple[str, str | None], float | None] = field(default_factory=dict, compare=False)
 
     def quality(self, catalog: Catalog, model_id: str, precision: str | None) -> float | None:
@@ -85,6 +88,7 @@ def resolve(request: Request, catalog: Catalog) -> Resolved:
         tpot_ms=request.tpot_ms or task.targets.tpot_ms,
         arrival_rps=rps,
         concurrency=request.concurrency,
+        today=clock.today(),
     )
 
 
