@@ -57,6 +57,7 @@ class Option(_Frozen):
     instance: str | None
     instances: int = Field(description="Cloud instances, on-prem servers, or 0 for API.")
     monthly_cost_usd: float
+    capex_usd: float = Field(default=0.0, description="Up-front purchase (on-prem), 0 for cloud and API.")
     usd_per_million_tokens: float
     ttft_ms: float | None = Field(description="p95 TTFT, ms; None for a hosted API (not modelled).")
     tpot_ms: float | None = Field(description="p95 TPOT, ms; None for a hosted API (not modelled).")

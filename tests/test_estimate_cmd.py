@@ -101,3 +101,12 @@ def test_cases_stay_aligned_and_impossible_configs_are_refused(invoke: Callable[
     # No official 27B NVFP4 checkpoint: still estimated (third-party ones exist), but said so.
     assert outs[3]["fits"] and any("no nvfp4 checkpoint" in w for w in outs[3]["warnings"])
     assert "hosted only" in outs[4]["error"]["message"]
+
+
+def test_images_are_estimate_inputs(invoke: Callable[..., Result]) -> None:
+    base = ["estimate", "--model", "qwen3.5-35b-a3b", "--gpu", "h200", "--precision", "fp8", "--tp", "1",
+            "--isl", "3000", "--osl", "600", "--batch", "32", "--format", "json"]
+    text = json.loads(invoke(*base).output)
+    pages = json.loads(invoke(*base, "--images", "4", "--image-pixels", "1310720").output)
+    assert pages["breakdown"]["other"]["visual_tokens"] == 4 * 1310720 / 1024
+    assert pages["output_tokens_per_s"] < text["output_tokens_per_s"]

@@ -13,7 +13,7 @@ from planner.errors import RequestError
 from planner.perf import Config, Shape, estimate, geometry, max_batch, memory
 from planner.perf.api import estimate_prepared
 from planner.perf.constants import Constants, FamilyEff, constants
-from planner.perf.roofline import GIB, Prepared, vision_tokens
+from planner.perf.roofline import GIB, Prepared, vision_flops, vision_tokens
 
 SRC = {"source": "hand-built test spec", "as_of": "2026-01-01"}
 VISION = {"depth": 27, "hidden_size": 1152, "intermediate_size": 4304, "num_heads": 16, "patch_size": 16,
@@ -215,6 +215,20 @@ def test_visual_tokens_per_image_and_video_frame() -> None:
     cfg = Config(M35, H200, "bf16", 1)
     e = estimate(cfg, Shape(isl=500, osl=200, images=2, image_pixels=1024 * 1024), 1)
     assert e.breakdown["visual_tokens"] == 2048.0 and e.breakdown["ttft_vision_ms"] > 0
+
+
+def test_vision_encoder_flops_and_its_share_of_throughput() -> None:
+    g = geometry(M35)
+    # One 1024×1024 page = 4096 patches: 2 × 446,571,248 params × 4096 (linear)
+    # + 4 × 27 layers × 1152 × 4096² (attention inside the image).
+    expected = 2 * 446_571_248 * 4096 + 4 * 27 * 1152 * 4096**2
+    assert vision_flops(Shape(1, 1, images=1, image_pixels=1024 * 1024), g) == pytest.approx(expected)
+    cfg = Config(M35, H200, "fp8", 1)
+    text = estimate(cfg, Shape(isl=3000, osl=600), 64)
+    pages = estimate(cfg, Shape(isl=3000, osl=600, images=4, image_pixels=1024 * 1024), 64)
+    # Other requests' pages are encoded in the steady state too: throughput must fall, not just TTFT rise.
+    assert pages.output_tokens_per_s < text.output_tokens_per_s
+    assert pages.ttft_ms > text.ttft_ms
 
 
 def test_mtp_acceptance_default_and_override() -> None:

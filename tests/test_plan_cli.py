@@ -9,6 +9,8 @@ from subprocess import CompletedProcess
 
 from click.testing import Result
 
+from planner.catalog.loader import Catalog
+
 
 def test_bare_budget_and_task_works_as_typed(run_qwen_plan: Callable[..., CompletedProcess[str]]) -> None:
     r = run_qwen_plan("--budget", "20000", "--task", "docs")
@@ -144,10 +146,16 @@ def test_unpriced_gpu_is_the_named_cause(run_qwen_plan: Callable[..., CompletedP
     assert r.returncode == 1 and "no purchase price for the GPUs that meet the targets (l4)" in r.stderr
 
 
-def test_self_hosted_filters_leave_apis_out(invoke: Callable[..., Result]) -> None:
-    plan = json.loads(invoke("plan", "--task", "chat", "--rps", "0.05", "--gpus", "l40s", "--format", "json").output)
-    assert plan["recommended"]["deploy"] != "api"
-    assert any("hosted APIs not considered: --gpus" in n for n in plan["notes"])
+def test_naming_defaults_or_every_gpu_changes_nothing(invoke: Callable[..., Result], catalog: Catalog) -> None:
+    """The invariants hold on the default `--deploy any` path too (APIs included)."""
+    def cost(*extra: str) -> float:
+        out = invoke("plan", "--task", "chat", "--rps", "0.1", *extra, "--format", "json").output
+        return float(json.loads(out)["recommended"]["monthly_cost_usd"])
+
+    base = cost()
+    assert cost("--gpus", ",".join(catalog.gpus)) == base
+    assert cost("--ttft-ms", "1500", "--tpot-ms", "40") == base  # the chat defaults, restated
+    assert cost("--ttft-ms", "3000") <= base
 
 
 def test_out_refuses_the_current_folder(run_qwen_plan: Callable[..., CompletedProcess[str]], tmp_path: Path) -> None:

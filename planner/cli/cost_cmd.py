@@ -51,7 +51,8 @@ def print_procurement(proc: Procurement, console: Console) -> None:
         stale = {r.line.label for r in o.rows if r.line.stale}
         if o.buy_vs_rent_against is not None:
             notes.append("buying beats renting " + (
-                f"after {o.buy_vs_rent_months:.1f} months" if o.buy_vs_rent_months is not None else "never")
+                f"after {o.buy_vs_rent_months:.1f} months" if o.buy_vs_rent_months is not None
+                else "never within the depreciation life")
                 + f" ({_against(o.buy_vs_rent_against, stale)})")
         if o.api_breakeven_tokens_month is not None:
             notes.append(f"self-hosting beats the API above {_tokens(o.api_breakeven_tokens_month)} "

@@ -14,12 +14,13 @@ from planner.catalog.schema import ENGINES, PRECISIONS
 from planner.cli.common import catalog_option, get_catalog
 from planner.errors import PlannerError, RequestError
 from planner.feasibility import estimate_caveats, heads_problem
-from planner.perf import Config, Estimate, Shape, estimate, max_batch
+from planner.perf import Config, Estimate, Shape, calibration_caveat, estimate, max_batch
 
 KV_DTYPES = ("bf16", "fp8")
 REQUIRED = ("model", "gpu", "precision", "tp", "isl", "osl")
+VISUAL_FIELDS = ("images", "image_pixels", "video_frames", "frame_pixels")
 CASE_FIELDS = {"model", "gpu", "precision", "tp", "batch", "isl", "osl", "ep", "kv_dtype", "engine", "mtp",
-               "prefix_hit"}
+               "prefix_hit", *VISUAL_FIELDS}
 
 # flat Estimate.breakdown key -> (group, name) in the JSON output
 GROUPS: dict[str, tuple[str, str]] = {
@@ -76,6 +77,12 @@ def _int(name: str, v: Any, minimum: int) -> int:
     return v
 
 
+def _number(name: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < 1e9:
+        raise RequestError(f"{name}: must be a number >= 0 (got {v!r})")
+    return float(v)
+
+
 def _choice(name: str, v: Any, accepted: tuple[str, ...]) -> Any:
     if isinstance(v, str) and v.lower() in accepted:  # FP8, BF16, vLLM as benchmarks write them
         return v.lower()
@@ -114,12 +121,18 @@ def run_case(cat: Catalog, case: dict[str, Any]) -> dict[str, Any]:
         raise RequestError(problem.replace("--tp", "tp", 1))
     if cfg.ep != 1 and cfg.ep > cfg.tp:
         raise RequestError(f"ep: {cfg.ep} exceeds tp {cfg.tp}; experts are spread over the replica's GPUs")
-    shape = Shape(isl=_int("isl", case["isl"], 1), osl=_int("osl", case["osl"], 1), prefix_hit=float(hit))
+    visual = {f: _number(f, case.get(f) or 0) for f in VISUAL_FIELDS}
+    shape = Shape(isl=_int("isl", case["isl"], 1), osl=_int("osl", case["osl"], 1), prefix_hit=float(hit),
+                  images=visual["images"], image_pixels=int(visual["image_pixels"]),
+                  video_frames=visual["video_frames"], frame_pixels=int(visual["frame_pixels"]))
     batch = case.get("batch")
     if batch is None:
         batch = max(max_batch(cfg, shape), 1)
     out = to_json(estimate(cfg, shape, _int("batch", batch, 1)))
     caveats = estimate_caveats(model, gpu, cfg.precision, cfg.tp)
+    uncalibrated = calibration_caveat(gpu)
+    if uncalibrated:
+        caveats.append(uncalibrated)
     if caveats:
         out["warnings"] = caveats
     return out
@@ -174,12 +187,17 @@ def _cases(cat: Catalog, path: Path) -> None:
               help="MTP speculative tokens per step (0 = off).")
 @click.option("--prefix-hit", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Fraction of the prompt served from the prefix cache.")
+@click.option("--images", type=float, default=0.0, help="Images (or document pages) per request.")
+@click.option("--image-pixels", type=int, default=0, help="Pixels per image after resizing, e.g. 1310720.")
+@click.option("--video-frames", type=float, default=0.0, help="Video frames per request.")
+@click.option("--frame-pixels", type=int, default=0, help="Pixels per video frame.")
 @click.option("--cases", "cases_file", type=click.Path(dir_okay=False, path_type=Path),
               help="JSON lines with the same fields; writes one JSON object per line.")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
 @catalog_option
 def command(model: str | None, gpu: str | None, precision: str | None, tp: int | None, ep: int, kv_dtype: str,
             batch: int | None, isl: int | None, osl: int | None, engine: str, mtp: int, prefix_hit: float,
+            images: float, image_pixels: int, video_frames: float, frame_pixels: int,
             cases_file: Path | None, fmt: str, catalog_dir: Path | None) -> None:
     """Memory fit, TTFT, TPOT and throughput of one replica at a concurrency."""
     cat = get_catalog(catalog_dir)
@@ -187,7 +205,9 @@ def command(model: str | None, gpu: str | None, precision: str | None, tp: int |
         _cases(cat, cases_file)
         return
     case = {"model": model, "gpu": gpu, "precision": precision, "tp": tp, "ep": ep, "kv_dtype": kv_dtype,
-            "batch": batch, "isl": isl, "osl": osl, "engine": engine, "mtp": mtp, "prefix_hit": prefix_hit}
+            "batch": batch, "isl": isl, "osl": osl, "engine": engine, "mtp": mtp, "prefix_hit": prefix_hit,
+            "images": images, "image_pixels": image_pixels, "video_frames": video_frames,
+            "frame_pixels": frame_pixels}
     missing = [f for f in REQUIRED if case[f] is None]
     if missing:
         raise RequestError(f"--{missing[0]}: required (or give --cases FILE)")

@@ -26,7 +26,7 @@ def _where(o: Option) -> str:
     if o.deploy == "api":
         return f"API ({o.provider})"
     if o.deploy == "onprem":
-        return f"on-prem, {o.instances} server(s)"
+        return f"on-prem, {o.instances} server(s), ${o.capex_usd:,.0f} capex"
     return f"{o.provider} {o.instance} ×{o.instances}"
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from planner.catalog.schema import GpuSpec
 from planner.errors import RequestError
 from planner.perf.constants import constants
-from planner.perf.roofline import GB, Prepared, prepared, vision_tokens
+from planner.perf.roofline import GB, Prepared, prepared, vision_flops, vision_tokens
 from planner.perf.types import Config, Estimate, MemoryReport, Shape
 
 INF = math.inf
@@ -23,13 +24,14 @@ def _check(shape: Shape) -> None:
 class _Req:
     """Shape-derived numbers for one Prepared config."""
 
-    __slots__ = ("ctx", "p_new", "patches", "pre_ctx", "prompt", "total")
+    __slots__ = ("ctx", "p_new", "patches", "pre_ctx", "prompt", "total", "vision_s")
 
     def __init__(self, p: Prepared, shape: Shape) -> None:
         if shape.images or shape.video_frames:
             vis, self.patches = vision_tokens(shape, p.g)
+            self.vision_s = vision_flops(shape, p.g) / p.peak_bf16
         else:
-            vis, self.patches = 0.0, 0.0
+            vis, self.patches, self.vision_s = 0.0, 0.0, 0.0
         self.prompt = shape.isl + vis
         self.total = self.prompt + shape.osl
         # Prefix-cache hits skip text tokens only; images are re-encoded and re-prefilled.
@@ -80,6 +82,8 @@ def _steady(
     else:
         chunk = min(float(p.chunk), max(r.p_new, prefill_tok))
         prefill = prefill_tok / chunk * _prefill_chunk_time(p, 0.0, r, chunk)[0]
+    # Each finished request was once a new one whose images the encoder ran: b·a/osl of them per step.
+    prefill += b * a / osl * r.vision_s
     step = base + p.overhead_s + draft + prefill
     return step, mem, comp, comm, prefill, draft, prefill_tok, b
 
@@ -91,7 +95,7 @@ def _ttft(p: Prepared, r: _Req, b: float, step: float) -> tuple[float, float, fl
     n_chunks = math.ceil(r.p_new / p.chunk)
     t, mem, comp, comm = _prefill_chunk_time(p, b - 1.0, r, r.p_new / n_chunks)
     prefill = n_chunks * t
-    vision = r.patches * p.vis_flops_patch / p.peak
+    vision = r.vision_s
     return (p.request_s + 0.5 * step + prefill + vision, prefill, vision, mem * n_chunks, comp * n_chunks,
             comm * n_chunks)
 
@@ -236,3 +240,12 @@ def engine_settings(cfg: Config) -> EngineSettings:
         max_num_batched_tokens=int(p.chunk),
         max_context_tokens=longest,
     )
+
+
+def calibration_caveat(gpu: GpuSpec) -> str | None:
+    """Said wherever a number for this GPU is shown: its family has no measurements of its own."""
+    c = constants()
+    if c.family(gpu.family).fitted:
+        return None
+    return (f"{gpu.id} ({gpu.family}) has no calibration measurements: its efficiencies are borrowed from "
+            f"{c.fallback_family}, so its latency and throughput are less certain")

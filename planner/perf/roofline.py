@@ -71,6 +71,7 @@ class Prepared:
         "n_draft",
         "overhead_s",
         "peak",
+        "peak_bf16",
         "request_s",
         "state_rw",
         "state_seq",
@@ -172,8 +173,9 @@ class Prepared:
         self.draft_expert_bytes = mtp_routed / g.num_experts * q / tp if g.is_moe else 0.0
         self.draft_flops = 2.0 * (mtp_dense + mtp_routed * frac) + self.lm_flops
         self.draft_s = self.overhead_s * c.draft_overhead_fraction
-        # Vision encoder: ~2 FLOPs per parameter per patch.
+        # Vision encoder: its weights stay BF16 whatever the checkpoint, so it runs at the BF16 rate.
         self.vis_flops_patch = 2.0 * g.vision
+        self.peak_bf16 = gpu.tflops.bf16 * 1e12 * tp * eff_.compute
 
     # ------------------------------------------------------------------ memory
 
@@ -223,6 +225,17 @@ class Prepared:
         comp = batch * self.draft_flops / self.peak
         comm = (self.allreduce_s * 2 + batch * self.comm_bytes_s * 2) if self.tp > 1 else 0.0
         return self.n_draft * (max(mem, comp) + comm + self.draft_s)
+
+
+def vision_flops(shape: Shape, g: Geometry) -> float:
+    """ViT FLOPs per request: 2 per parameter per patch, plus full attention inside each image (or
+    two-frame video grid), 4·depth·hidden·patches² — quadratic, so large pages dominate."""
+    patch_px = g.vis_patch * g.vis_patch
+    img = shape.image_pixels / patch_px
+    grid = shape.frame_pixels / patch_px
+    linear = 2.0 * g.vision * (shape.images * img + shape.video_frames / g.vis_temporal * grid)
+    attn = 4.0 * g.vis_depth * g.vis_hidden * (shape.images * img**2 + shape.video_frames / g.vis_temporal * grid**2)
+    return linear + attn
 
 
 def vision_tokens(shape: Shape, g: Geometry) -> tuple[float, float]:

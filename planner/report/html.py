@@ -72,7 +72,7 @@ def _option_summary(o: OptionCosts, refs: dict[str, int]) -> dict[str, Any]:
     bvr = "—"
     if o.buy_vs_rent_against is not None:
         bvr = (f"{o.buy_vs_rent_months:.1f} months vs {o.buy_vs_rent_against}" if o.buy_vs_rent_months
-               is not None else f"never vs {o.buy_vs_rent_against}")
+               is not None else f"never within the depreciation life, vs {o.buy_vs_rent_against}")
     be = "—"
     if o.api_breakeven_tokens_month is not None:
         be = f"{_tokens(o.api_breakeven_tokens_month)} tokens/month vs {o.api_breakeven_against}"

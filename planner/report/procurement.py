@@ -198,7 +198,7 @@ def workload_of(plan: Plan, option: Option, visual: int = 0) -> Workload:
     osl = int(_num(res, "osl") or req.osl or 0)
     rps = _num(res, "arrival_rps") or req.rps
     if rps is None and req.tokens_per_day is not None and isl + osl > 0:
-        rps = req.tokens_per_day / 86400.0 / (isl + osl)
+        rps = req.tokens_per_day / 86400.0 / (isl + visual + osl)
     if rps is not None:
         return Workload(isl, osl, rps, "arrival rate", visual, cached)
     conc = _num(res, "concurrency") or req.concurrency
@@ -270,6 +270,8 @@ def _option_costs(plan: Plan, catalog: Catalog, index: int, o: Option, t: TcoInp
     if onprem is not None and clouds:
         rent = min(clouds, key=lambda c: (c.monthly_usd, c.offer_id))
         bvr = cost.buy_vs_rent_month(onprem.capex_usd, onprem.detail["opex_monthly"], rent.monthly_usd)
+        if bvr is not None and bvr > 12 * onprem.detail["depreciation_years"]:
+            bvr = None  # pays back only after the hardware is written off: buying never wins
         against = rent.label
     be = be_against = None
     apis = [r.line for r in rows if r.line.kind == "api"]

@@ -18,7 +18,7 @@ from planner.feasibility import context_problem
 from planner.plan import Deployment, Option, Plan, Rejection
 from planner.request import Request
 from planner.solver import queueing
-from planner.solver.costing import api_excluded, api_options, self_hosted_options, visual_tokens
+from planner.solver.costing import api_options, self_hosted_options, visual_tokens
 from planner.solver.evaluate import Failure, Sized, exact_capacity, size
 from planner.solver.space import Family, Resolved, configurations, nodes_for, resolve
 
@@ -236,7 +236,8 @@ def _near_misses(s: _Search, blocked: list[tuple[Option, list[tuple[str, float]]
             hints.append(f"budget must be at least ${o.monthly_cost_usd:,.0f}/month "
                          f"({_describe(o)}, {o.deploy})")
         else:
-            hints.append(f"--min-quality must be at most {o.quality:.1f} ({_describe(o)})")
+            # Option.quality is already rounded to 2 decimals and compared as such: this value is feasible.
+            hints.append(f"--min-quality must be at most {o.quality:.2f} ({_describe(o)})")
     fails = [f for fl in s.failures.values() for f in fl]
     req = res.request
     if req.deploy != "api" and not any(o.deploy != "api" for o in s.options):
@@ -247,6 +248,11 @@ def _near_misses(s: _Search, blocked: list[tuple[Option, list[tuple[str, float]]
                          "or a --budget")
         else:
             hints.append("no hosted API prices the allowed --models/--providers")
+    if not hints and req.precisions and req.deploy != "api":
+        have = sorted({f"{m.id} {c.precision}" for m in s.catalog.models.values() for c in m.checkpoints
+                       if not req.models or m.id in req.models})
+        hints.append(f"no checkpoint in --precisions {','.join(req.precisions)} for the allowed models; "
+                     f"available: {', '.join(have)}")
     if not hints:
         hints.append("no candidates: widen --models/--gpus/--precisions/--deploy/--providers")
     return hints
@@ -262,10 +268,12 @@ def _self_hosted_hints(fails: list[Failure], res: Resolved) -> list[str]:
         return [f"{_unpriced(res)} for the GPUs that meet the targets ({shown}): allow another --deploy "
                 "or --providers, or add a price in a catalog overlay"]
     hints = []
-    for constraint, flag, target in (("ttft", "TTFT", res.ttft_ms), ("tpot", "TPOT", res.tpot_ms)):
-        if by[constraint]:
-            best = min(f.shortfall for f in by[constraint]) + target
-            hints.append(f"{flag} below {best:,.0f} ms is not reachable on the allowed GPUs (target {target:g} ms)")
+    # A family that failed on TTFT had already met TPOT, so TPOT binds only when none got that far.
+    binding = ("ttft", "TTFT", res.ttft_ms) if by["ttft"] else ("tpot", "TPOT", res.tpot_ms)
+    constraint, flag, target = binding
+    if by[constraint]:
+        best = min(f.shortfall for f in by[constraint]) + target
+        hints.append(f"{flag} below {best:,.0f} ms is not reachable on the allowed GPUs (target {target:g} ms)")
     if not hints and by["memory"]:
         least = min(f.shortfall for f in by["memory"])
         hints.append(f"no allowed GPU/precision holds the model (closest is {least:,.1f} GB per GPU short): "
@@ -332,11 +340,7 @@ def _notes(best: Option, res: Resolved, s: _Search) -> list[str]:
         if res.concurrency is not None:
             notes.append(f"priced at {best.capacity_rps:.2f} req/s: {res.concurrency} users at the latency of "
                          "the fastest self-hosted configuration of the same model (an assumption)")
-    excluded = api_excluded(res)
-    if excluded and res.request.deploy == "any":
-        notes.append(f"hosted APIs not considered: {excluded} asks for what only self-hosting can show "
-                     "(use --deploy api to price them)")
-    elif not res.has_load and res.request.budget is None and res.request.deploy in ("api", "any"):
+    if not res.has_load and res.request.budget is None and res.request.deploy in ("api", "any"):
         notes.append("hosted APIs are priced per token: give a load (--rps, --concurrency, --tokens-per-day) "
                      "or a budget to compare them")
     if not res.has_load:
@@ -351,6 +355,16 @@ def _notes(best: Option, res: Resolved, s: _Search) -> list[str]:
                 cap = queueing.max_rps(n * sized.batch, sized.service_s,
                                        (res.ttft_ms - sized.ttft_ms) / 1000.0)
                 notes.append(f"the budget buys up to {n} such replicas: about {cap:.2f} req/s")
+    if best.deploy == "onprem":
+        t = s.catalog.tco
+        notes.append(f"on-prem: ${best.capex_usd:,.0f} up front; the monthly figure is "
+                     f"{res.request.years or t.depreciation_years:g}-year depreciation plus power"
+                     + ("" if t.colo_usd_per_kw_month or t.ops_usd_per_gpu_month else
+                        " (no colocation, staff or cost of capital: add them in a catalog overlay)"))
+    if best.gpu is not None:
+        caveat = perf.calibration_caveat(s.catalog.gpu(best.gpu))
+        if caveat:
+            notes.append(caveat)
     if best.stale_price:
         notes.append(f"the recommended price is older than 12 months (as of {best.price_as_of})")
     return notes

@@ -9,7 +9,7 @@ from planner import cost
 from planner.catalog.loader import Catalog
 from planner.plan import DeployKind, Option
 from planner.solver.evaluate import Sized
-from planner.solver.space import SECONDS_PER_MONTH, Resolved
+from planner.solver.space import SECONDS_PER_MONTH, Resolved, visual_tokens_of
 
 
 def monthly_requests(res: Resolved, sized_capacity_rps: float) -> float:
@@ -52,6 +52,7 @@ def self_hosted_options(sized: Sized, res: Resolved, catalog: Catalog) -> Iterat
             instance=instance,
             instances=instances,
             monthly_cost_usd=round(line.monthly_usd, 2),
+            capex_usd=round(line.capex_usd, 2),
             usd_per_million_tokens=round(_per_million_output(line.monthly_usd, requests_month, res.osl), 4),
             ttft_ms=round(sized.ttft_ms, 1),
             tpot_ms=round(sized.tpot_ms, 2),
@@ -78,20 +79,6 @@ def self_hosted_options(sized: Sized, res: Resolved, catalog: Catalog) -> Iterat
             yield option("onprem", None, None, servers, line)
 
 
-def api_excluded(res: Resolved) -> str | None:
-    """Why hosted APIs are left out of an `any` search: the request asks for things only self-hosting
-    can show (a GPU, precision or engine; or explicit latency targets, which an API's unmodelled
-    latency cannot be checked against)."""
-    req = res.request
-    if req.deploy == "api":
-        return None
-    if req.deploy != "any":
-        return f"--deploy {req.deploy}"
-    given = [flag for flag, v in (("--gpus", req.gpus), ("--precisions", req.precisions), ("--engine", req.engine),
-                                  ("--ttft-ms", req.ttft_ms), ("--tpot-ms", req.tpot_ms)) if v]
-    return ", ".join(given) if given else None
-
-
 def api_options(res: Resolved, catalog: Catalog, fastest_service_s: dict[str, float]) -> Iterator[Option]:
     """Hosted APIs: per-token prices; latency is the provider's, not modelled here.
 
@@ -99,7 +86,7 @@ def api_options(res: Resolved, catalog: Catalog, fastest_service_s: dict[str, fl
     configurations; with --concurrency it sets the request rate the API is priced at.
     """
     req = res.request
-    if api_excluded(res):
+    if req.deploy not in ("api", "any"):
         return
     for model in catalog.models.values():
         if req.models and model.id not in req.models:
@@ -160,16 +147,5 @@ def api_options(res: Resolved, catalog: Catalog, fastest_service_s: dict[str, fl
 
 
 def visual_tokens(res: Resolved, catalog: Catalog, model_id: str) -> int:
-    """Prompt tokens the images/frames add (patch 16 × spatial merge 2: one token per 32×32 px)."""
-    model = catalog.model(model_id)
-    if model.architecture is None and model.hosted_twin_of:
-        model = catalog.model(model.hosted_twin_of)
-    arch = model.architecture
-    if arch is None:
-        return 0
-    v = arch.vision
-    px_per_token = (v.patch_size * v.spatial_merge_size) ** 2
-    s = res.shape
-    image = s.images * s.image_pixels / px_per_token
-    video = s.video_frames * s.frame_pixels / px_per_token / v.temporal_patch_size
-    return round(image + video)
+    """Prompt tokens the request's images/frames add for this model (see space.visual_tokens_of)."""
+    return visual_tokens_of(res.shape, catalog, model_id)
