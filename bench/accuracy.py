@@ -68,7 +68,7 @@ def minimum_check(cat: Catalog) -> list[tuple[str, str, int, int | None, bool]]:
             gpu = cat.gpu(md.gpu)
             ours = None
             for tp in (1, 2, 4, 8):
-                rep = memory(Config(m, gpu, md.precision, tp), MIN_SHAPE)
+                rep = memory(Config(m, gpu, md.precision, tp, language_model_only=True), MIN_SHAPE)
                 if rep.max_concurrency >= MIN_CONCURRENCY:
                     ours = tp
                     break

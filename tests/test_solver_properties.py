@@ -56,7 +56,8 @@ def test_recommended_plan_meets_every_constraint(
     catalog = _catalog()
     res = resolve(plan.request, catalog)
     cfg = perf.Config(model=catalog.model(dep.model), gpu=catalog.gpu(dep.gpu), precision=dep.precision,
-                      tp=dep.tp, ep=dep.ep, kv_dtype=dep.kv_dtype, engine=dep.engine, mtp=dep.mtp_tokens)
+                      tp=dep.tp, ep=dep.ep, kv_dtype=dep.kv_dtype, engine=dep.engine, mtp=dep.mtp_tokens,
+                      language_model_only=dep.language_model_only)
     est = perf.estimate(cfg, res.shape, dep.max_num_seqs)
     assert est.fits
     settings = perf.engine_settings(cfg)

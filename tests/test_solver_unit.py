@@ -57,7 +57,8 @@ def test_replicas_follow_the_queueing_model(catalog: Catalog) -> None:
     assert dep is not None
     res = resolve(req, cat)
     cfg = perf.Config(model=cat.model(dep.model), gpu=cat.gpu(dep.gpu), precision=dep.precision, tp=dep.tp,
-                      ep=dep.ep, engine=dep.engine, mtp=dep.mtp_tokens)
+                      ep=dep.ep, engine=dep.engine, mtp=dep.mtp_tokens,
+                      language_model_only=dep.language_model_only)
     est = perf.estimate(cfg, res.shape, dep.max_num_seqs)
     service = (est.ttft_ms + res.osl * est.tpot_ms) / 1000
     expected = queueing.replicas_for_rps(30.0, dep.max_num_seqs, service, (res.ttft_ms - est.ttft_ms) / 1000)

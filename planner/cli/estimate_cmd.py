@@ -20,7 +20,7 @@ KV_DTYPES = ("bf16", "fp8")
 REQUIRED = ("model", "gpu", "precision", "tp", "isl", "osl")
 VISUAL_FIELDS = ("images", "image_pixels", "video_frames", "frame_pixels")
 CASE_FIELDS = {"model", "gpu", "precision", "tp", "batch", "isl", "osl", "ep", "kv_dtype", "engine", "mtp",
-               "prefix_hit", *VISUAL_FIELDS}
+               "prefix_hit", "language_model_only", *VISUAL_FIELDS}
 
 # flat Estimate.breakdown key -> (group, name) in the JSON output
 GROUPS: dict[str, tuple[str, str]] = {
@@ -77,6 +77,12 @@ def _int(name: str, v: Any, minimum: int) -> int:
     return v
 
 
+def _flag(name: str, v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise RequestError(f"{name}: must be true or false (got {v!r})")
+    return v
+
+
 def _number(name: str, v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < 1e9:
         raise RequestError(f"{name}: must be a number >= 0 (got {v!r})")
@@ -115,6 +121,7 @@ def run_case(cat: Catalog, case: dict[str, Any]) -> dict[str, Any]:
         kv_dtype=_choice("kv_dtype", case.get("kv_dtype", "bf16"), KV_DTYPES),
         engine=_choice("engine", case.get("engine", "vllm"), ENGINES),
         mtp=_int("mtp", case.get("mtp", 0), 0),
+        language_model_only=_flag("language_model_only", case.get("language_model_only", False)),
     )
     problem = heads_problem(model, cfg.tp)
     if problem:
@@ -187,6 +194,8 @@ def _cases(cat: Catalog, path: Path) -> None:
               help="MTP speculative tokens per step (0 = off).")
 @click.option("--prefix-hit", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Fraction of the prompt served from the prefix cache.")
+@click.option("--language-model-only", is_flag=True,
+              help="Text-only deployment: the vision encoder's weights are not loaded.")
 @click.option("--images", type=float, default=0.0, help="Images (or document pages) per request.")
 @click.option("--image-pixels", type=int, default=0, help="Pixels per image after resizing, e.g. 1310720.")
 @click.option("--video-frames", type=float, default=0.0, help="Video frames per request.")
@@ -197,7 +206,7 @@ def _cases(cat: Catalog, path: Path) -> None:
 @catalog_option
 def command(model: str | None, gpu: str | None, precision: str | None, tp: int | None, ep: int, kv_dtype: str,
             batch: int | None, isl: int | None, osl: int | None, engine: str, mtp: int, prefix_hit: float,
-            images: float, image_pixels: int, video_frames: float, frame_pixels: int,
+            language_model_only: bool, images: float, image_pixels: int, video_frames: float, frame_pixels: int,
             cases_file: Path | None, fmt: str, catalog_dir: Path | None) -> None:
     """Memory fit, TTFT, TPOT and throughput of one replica at a concurrency."""
     cat = get_catalog(catalog_dir)
@@ -207,7 +216,7 @@ def command(model: str | None, gpu: str | None, precision: str | None, tp: int |
     case = {"model": model, "gpu": gpu, "precision": precision, "tp": tp, "ep": ep, "kv_dtype": kv_dtype,
             "batch": batch, "isl": isl, "osl": osl, "engine": engine, "mtp": mtp, "prefix_hit": prefix_hit,
             "images": images, "image_pixels": image_pixels, "video_frames": video_frames,
-            "frame_pixels": frame_pixels}
+            "frame_pixels": frame_pixels, "language_model_only": language_model_only}
     missing = [f for f in REQUIRED if case[f] is None]
     if missing:
         raise RequestError(f"--{missing[0]}: required (or give --cases FILE)")

@@ -103,7 +103,8 @@ class Prepared:
             "body": g.body * q / tp,
             "experts": g.routed * q / tp,
             "embeddings": (g.embed + g.lm_head) * 2.0 / tp,
-            "vision": g.vision * 2.0 / tp,
+            # `--language-model-only` (text-only deployments) does not load the vision encoder.
+            "vision": 0.0 if cfg.language_model_only else g.vision * 2.0 / tp,
             "mtp": g.mtp * q / tp if mtp_on else 0.0,
         }
         self.weights_split = split
@@ -257,7 +258,7 @@ def prepared(cfg: Config) -> Prepared:
     """Cached per-Config constants. The key holds the catalog objects' ids; the cached value keeps
     them alive, so an id cannot be reused by another object while its entry exists."""
     key = (id(cfg.model), id(cfg.gpu), cfg.precision, cfg.tp, cfg.ep, cfg.kv_dtype, cfg.engine, cfg.mtp,
-           cfg.mtp_acceptance)
+           cfg.mtp_acceptance, cfg.language_model_only)
     p = _CACHE.get(key)
     if p is None or p.cfg.model is not cfg.model or p.cfg.gpu is not cfg.gpu:
         if len(_CACHE) >= _CACHE_MAX:

@@ -26,6 +26,8 @@ class Config:
     """Speculative (MTP) draft tokens per step; 0 = off."""
     mtp_acceptance: float | None = None
     """Probability that each drafted token is accepted; None -> published default (efficiency.yaml)."""
+    language_model_only: bool = False
+    """Text-only deployment (`--language-model-only`): the vision encoder's weights are not loaded."""
 
 
 @dataclass(frozen=True)

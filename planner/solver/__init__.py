@@ -213,7 +213,7 @@ def _deployment(o: Option, s: _Search) -> Deployment | None:
         max_num_batched_tokens=eng.max_num_batched_tokens,
         mtp_tokens=cfg.mtp,
         gpu_memory_utilization=eng.gpu_memory_utilization,
-        language_model_only=res.shape.images == 0 and res.shape.video_frames == 0,
+        language_model_only=cfg.language_model_only,
     )
 
 

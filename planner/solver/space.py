@@ -156,6 +156,8 @@ def configurations(res: Resolved, catalog: Catalog) -> Iterator[tuple[Family, Co
     """
     req = res.request
     engines: tuple[Engine, ...] = (req.engine,) if req.engine else ENGINES
+    # Same rule as the rendered deployment: no images or video -> the encoder is not loaded.
+    text_only = res.shape.images == 0 and res.shape.video_frames == 0
     for model in catalog.models.values():
         if not model.open_weights or (req.models and model.id not in req.models):
             continue
@@ -183,4 +185,5 @@ def configurations(res: Resolved, catalog: Catalog) -> Iterator[tuple[Family, Co
                                 kv_dtype="bf16",
                                 engine=engine,
                                 mtp=mtp,
+                                language_model_only=text_only,
                             )
