@@ -68,6 +68,10 @@ def size(cfg: Config, res: Resolved) -> Sized | Failure:
     min_ttft = float("inf")
     for batch in _batches(top):
         est = perf.estimate(cfg, res.shape, batch)
+        if est.effective_batch < batch:
+            # Prefill-bound: only effective_batch sequences decode and the rest queue inside the engine,
+            # which the queueing model would count twice. A smaller rung describes the same replica.
+            continue
         min_ttft = min(min_ttft, est.ttft_ms)
         wait_budget_s = (res.ttft_ms - est.ttft_ms) / 1000.0
         if wait_budget_s <= 0:
