@@ -127,3 +127,17 @@ def test_tighter_slo_never_lowers_cost(
     if tight is not None:
         assert loose is not None
         assert tight.recommended.monthly_cost_usd >= loose.recommended.monthly_cost_usd - 0.01
+
+
+@settings(max_examples=6, deadline=None, derandomize=True)
+@given(task=tasks, load=st.floats(0.02, 20.0), factor=st.floats(1.0, 3.0), loosen=st.floats(1.0, 3.0))
+def test_invariants_on_the_default_any_path(task: str, load: float, factor: float, loosen: float) -> None:
+    """The whole catalog, hosted APIs included: more load never cheaper; a looser stated SLO never dearer."""
+    cat = _catalog()
+    base = solve(Request.model_validate({"task": task, "rps": load}), cat)
+    more = solve(Request.model_validate({"task": task, "rps": load * factor}), cat)
+    assert more.recommended.monthly_cost_usd >= base.recommended.monthly_cost_usd - 0.01
+    t = cat.task(task).targets
+    looser = solve(Request.model_validate(
+        {"task": task, "rps": load, "ttft_ms": t.ttft_ms * loosen, "tpot_ms": t.tpot_ms * loosen}), cat)
+    assert looser.recommended.monthly_cost_usd <= base.recommended.monthly_cost_usd + 0.01
