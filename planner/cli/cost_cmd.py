@@ -11,18 +11,12 @@ from rich.table import Table
 
 from planner.cli.common import get_catalog
 from planner.cli.plan_cmd import build_request, request_options
+from planner.report.fmt import tokens
 from planner.report.procurement import Procurement
 
 
 def _usd(v: float | None) -> str:
     return "—" if v is None else f"${v:,.0f}"
-
-
-def _tokens(t: float) -> str:
-    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if t >= scale:
-            return f"{t / scale:,.3g}{unit}"
-    return f"{t:,.0f}"
 
 
 def _against(label: str | None, stale: set[str]) -> str:
@@ -55,11 +49,11 @@ def print_procurement(proc: Procurement, console: Console) -> None:
                 else "never within the depreciation life")
                 + f" ({_against(o.buy_vs_rent_against, stale)})")
         if o.api_breakeven_tokens_month is not None:
-            notes.append(f"self-hosting beats the API above {_tokens(o.api_breakeven_tokens_month)} "
+            notes.append(f"self-hosting beats the API above {tokens(o.api_breakeven_tokens_month)} "
                          f"tokens/month ({_against(o.api_breakeven_against, stale)})")
         w = o.workload
-        notes.append(f"priced at {w.rps:,.3g} req/s ({w.basis}): {_tokens(w.input_tokens_month)} input + "
-                     f"{_tokens(w.output_tokens_month)} output tokens/month")
+        notes.append(f"priced at {w.rps:,.3g} req/s ({w.basis}): {tokens(w.input_tokens_month)} input + "
+                     f"{tokens(w.output_tokens_month)} output tokens/month")
         for n in notes:
             console.print(f"  • {n}")
     if proc.sensitivity:

@@ -12,6 +12,7 @@ from planner import __version__
 from planner.catalog.loader import data_dir
 from planner.plan import Option, Plan
 from planner.report.charts import cost_vs_load_png, pareto_png
+from planner.report.fmt import tokens
 from planner.report.procurement import OptionCosts, Procurement
 
 TEMPLATE = "report.html.j2"
@@ -23,13 +24,6 @@ def _usd(v: float | None) -> str:
 
 def _n(v: float | None, digits: int = 1) -> str:
     return "—" if v is None else f"{v:,.{digits}f}"
-
-
-def _tokens(t: float) -> str:
-    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if t >= scale:
-            return f"{t / scale:,.3g}{unit}"
-    return f"{t:,.0f}"
 
 
 def _data_uri(png: bytes) -> str:
@@ -50,7 +44,7 @@ def _option_pairs(o: Option) -> list[tuple[str, str]]:
     pairs += [("Monthly cost", _usd(o.monthly_cost_usd)),
               ("Cost per M output tokens", _usd(o.usd_per_million_tokens)),
               ("p95 TTFT", f"{_n(o.ttft_ms)} ms"), ("p95 TPOT", f"{_n(o.tpot_ms, 2)} ms"),
-              ("Capacity", f"{_n(o.capacity_rps, 3)} req/s, {_tokens(o.capacity_tokens_per_day)} tokens/day"),
+              ("Capacity", f"{_n(o.capacity_rps, 3)} req/s, {tokens(o.capacity_tokens_per_day)} tokens/day"),
               ("Quality", _n(o.quality, 2)),
               ("Price as of", f"{o.price_as_of or '—'}{' (STALE)' if o.stale_price else ''}")]
     return pairs
@@ -75,7 +69,7 @@ def _option_summary(o: OptionCosts, refs: dict[str, int]) -> dict[str, Any]:
                is not None else f"never within the depreciation life, vs {o.buy_vs_rent_against}")
     be = "—"
     if o.api_breakeven_tokens_month is not None:
-        be = f"{_tokens(o.api_breakeven_tokens_month)} tokens/month vs {o.api_breakeven_against}"
+        be = f"{tokens(o.api_breakeven_tokens_month)} tokens/month vs {o.api_breakeven_against}"
     stale_rows = [r.line for r in o.rows if r.line.stale]
     stale_labels = {ln.label for ln in stale_rows}
     # A break-even against a stale price is only as good as that price: say so where it is quoted.
@@ -103,7 +97,7 @@ def _option_summary(o: OptionCosts, refs: dict[str, int]) -> dict[str, Any]:
         "rows": _rows(o, refs), "onprem_detail": onprem_detail,
         "workload": (f"{_n(w.rps, 3)} req/s ({w.basis}), {w.input_per_request} in / {w.osl} out tokens "
                      "per request = "
-                     f"{_tokens(w.input_tokens_month)} input + {_tokens(w.output_tokens_month)} output "
+                     f"{tokens(w.input_tokens_month)} input + {tokens(w.output_tokens_month)} output "
                      "tokens/month"),
     }
 
@@ -115,7 +109,7 @@ def html_text(plan: Plan, proc: Procurement) -> str:
     load_png = cost_vs_load_png(curves, proc) if curves is not None else None
     load_caption = ""
     if curves is not None:
-        marks = "; ".join(f"{c.label} at {_tokens(c.multiplier * curves.tokens_month_at_1x)} tokens/month "
+        marks = "; ".join(f"{c.label} at {tokens(c.multiplier * curves.tokens_month_at_1x)} tokens/month "
                           f"({c.multiplier:.2g}× the request)" for c in curves.crossings)
         marks = marks or "none between 0.01× and 10×"
         load_caption = (f"Option {curves.option.index}'s hardware priced at 0.01× to 10× the request's load "
