@@ -73,13 +73,7 @@ def _search(res: Resolved, catalog: Catalog) -> _Search:
         for opt in priced:
             s.options.append(opt)
             s.sized[_key(opt)] = outcome
-    # Hosted APIs under a closed-loop load: assume the provider is as fast as the fastest self-hosted
-    # configuration of the same model, which prices the API at the highest plausible request rate.
-    fastest: dict[str, float] = {}
-    for sized in s.sized.values():
-        m = sized.cfg.model.id
-        fastest[m] = min(fastest.get(m, sized.service_s), sized.service_s)
-    api = list(api_options(res, catalog, fastest))
+    api = list(api_options(res, catalog))
     s.evaluated += len(api)
     s.options.extend(api)
     return s
@@ -339,7 +333,7 @@ def _notes(best: Option, res: Resolved, s: _Search) -> list[str]:
         notes.append("hosted API latency is the provider's; it is not modelled, so TTFT/TPOT are not checked")
         if res.concurrency is not None:
             notes.append(f"priced at {best.capacity_rps:.2f} req/s: {res.concurrency} users at the latency of "
-                         "the fastest self-hosted configuration of the same model (an assumption)")
+                         "one stream of the same model on a single reference GPU (an assumption)")
     if not res.has_load and res.request.budget is None and res.request.deploy in ("api", "any"):
         notes.append("hosted APIs are priced per token: give a load (--rps, --concurrency, --tokens-per-day) "
                      "or a budget to compare them")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from planner import cost
+from planner import cost, perf
 from planner.catalog.loader import Catalog
+from planner.feasibility import tp_choices
 from planner.plan import DeployKind, Option
 from planner.solver.evaluate import Sized
 from planner.solver.space import SECONDS_PER_MONTH, Resolved, visual_tokens_of
@@ -79,11 +80,39 @@ def self_hosted_options(sized: Sized, res: Resolved, catalog: Catalog) -> Iterat
             yield option("onprem", None, None, servers, line)
 
 
-def api_options(res: Resolved, catalog: Catalog, fastest_service_s: dict[str, float]) -> Iterator[Option]:
+# The GPU a hosted API's speed is pegged to under --concurrency (its latency is not published).
+API_REFERENCE_GPU = "h100-sxm"
+
+
+def api_service_s(res: Resolved, catalog: Catalog, model_id: str) -> float:
+    """Seconds one request takes through a hosted API, for closed-loop pricing.
+
+    Taken as one stream of the model (or its open twin) on the reference GPU, at the best precision and
+    TP the catalog allows there: a fixed, filter-independent figure — so narrowing --gpus cannot change
+    an API's price — and a fast one, so the API is priced at a high request rate, not flattered. Without
+    the reference GPU or weights, the SLO targets stand in.
+    """
+    slo = (res.ttft_ms + res.osl * res.tpot_ms) / 1000.0
+    model = catalog.model(model_id)
+    twin = catalog.model(model.hosted_twin_of) if model.hosted_twin_of else model
+    gpu = catalog.gpus.get(API_REFERENCE_GPU)
+    if gpu is None or twin.architecture is None:
+        return slo
+    best = slo
+    for ckpt in twin.checkpoints:
+        if ckpt.precision not in gpu.native_precisions:
+            continue
+        for tp in tp_choices(twin, gpu):
+            est = perf.estimate(perf.Config(twin, gpu, ckpt.precision, tp), res.shape, 1)
+            if est.fits:
+                best = min(best, (est.ttft_ms + res.osl * est.tpot_ms) / 1000.0)
+    return best
+
+
+def api_options(res: Resolved, catalog: Catalog) -> Iterator[Option]:
     """Hosted APIs: per-token prices; latency is the provider's, not modelled here.
 
-    `fastest_service_s`: per model, the shortest TTFT + OSL × TPOT among the sized self-hosted
-    configurations; with --concurrency it sets the request rate the API is priced at.
+    With --concurrency, the request rate comes from `api_service_s`.
     """
     req = res.request
     if req.deploy not in ("api", "any"):
@@ -96,12 +125,8 @@ def api_options(res: Resolved, catalog: Catalog, fastest_service_s: dict[str, fl
             continue
         rps = res.arrival_rps
         if rps is None and res.concurrency is not None:
-            twin = model.hosted_twin_of or model.id
-            # Closed loop: N users each waiting one request's latency. Unknown provider latency is taken
-            # as the fastest self-hosted one of the same model (else the SLO targets): the highest rate,
-            # so the API is not made to look cheaper than it is.
-            service_s = fastest_service_s.get(twin, (res.ttft_ms + res.osl * res.tpot_ms) / 1000.0)
-            rps = res.concurrency / service_s
+            # Closed loop: N users each waiting one request's latency (see api_service_s).
+            rps = res.concurrency / api_service_s(res, catalog, model.id)
         input_tokens = res.isl + visual_tokens(res, catalog, model.id)
         # The prefix the engine would cache is billed at the provider's cached-input price, where listed.
         per_request = cost.cheapest_api(catalog, model.id, float(input_tokens), float(res.osl), input_tokens,
