@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
+from typing import Any
 
 from click.testing import Result
 
@@ -167,3 +168,12 @@ def test_non_finite_and_huge_loads_are_input_errors(run_qwen_plan: Callable[...,
     for value in ("inf", "1e308", "nan"):
         r = run_qwen_plan("--task", "chat", "--rps", value)
         assert r.returncode == 2 and r.stderr.startswith("error: --rps:") and r.stderr.count("\n") == 1
+
+
+def test_api_closed_loop_price_ignores_gpu_filters(invoke: Callable[..., Result]) -> None:
+    def api(*extra: str) -> dict[str, Any]:
+        out = invoke("plan", "--task", "chat", "--concurrency", "20", "--deploy", "api", *extra, "--format", "json")
+        return dict(json.loads(out.output)["recommended"])
+
+    a, b = api(), api("--gpus", "l40s")
+    assert a["monthly_cost_usd"] == b["monthly_cost_usd"] and a["capacity_rps"] == b["capacity_rps"] > 0
