@@ -13,9 +13,15 @@ from pathlib import Path
 
 from planner.errors import RequestError
 
+# A folder --force may replace: empty, or written by qwen-plan before (it always writes one of these).
+OWN_MARKERS = ("plan.json", "procurement.json")
+
 
 def check_target(out: Path, force: bool) -> None:
-    """Fail early (before any work) when `out` may not be written."""
+    """Fail early (before any work) when `out` may not be written.
+
+    `--force` replaces earlier qwen-plan output only: a folder holding anything else is never deleted.
+    """
     here = Path.cwd().resolve()
     target = out.resolve()
     if target == here or target in here.parents or target == Path(target.anchor):
@@ -24,6 +30,9 @@ def check_target(out: Path, force: bool) -> None:
         raise RequestError(f"--out: {out} exists and is not a folder")
     if out.exists() and not force:
         raise RequestError(f"--out: {out} already exists; pass --force to replace it")
+    if out.is_dir() and any(out.iterdir()) and not any((out / m).is_file() for m in OWN_MARKERS):
+        raise RequestError(f"--out: {out} is not qwen-plan output (no {' or '.join(OWN_MARKERS)}); "
+                           "refusing to replace it even with --force")
 
 
 def write_folder(

@@ -111,3 +111,19 @@ def test_images_are_estimate_inputs(invoke: Callable[..., Result]) -> None:
     pages = json.loads(invoke(*base, "--images", "4", "--image-pixels", "1310720").output)
     assert pages["breakdown"]["other"]["visual_tokens"] == 4 * 1310720 / 1024
     assert pages["output_tokens_per_s"] < text["output_tokens_per_s"]
+
+
+def test_visual_inputs_must_be_complete_and_consistent(run_qwen_plan: Callable[..., Any]) -> None:
+    base = ["estimate", "--model", "qwen3.5-27b", "--gpu", "h100-sxm", "--precision", "fp8", "--tp", "1",
+            "--isl", "1000", "--osl", "100"]
+    for extra, words in ((["--images", "2"], "give both"),
+                         (["--images", "2", "--image-pixels", "100000", "--language-model-only"], "text-only"),
+                         ([], None)):
+        proc = run_qwen_plan(*base, *extra)
+        if words is None:
+            assert proc.returncode == 0
+        else:
+            assert proc.returncode == 2 and words in proc.stderr and proc.stderr.count("\n") == 1
+    alias = run_qwen_plan("estimate", "--model", "Qwen/Qwen3.5-27B-FP8", "--gpu", "H100", "--precision", "bf16",
+                          "--tp", "1", "--isl", "1000", "--osl", "100")
+    assert alias.returncode == 2 and "is the fp8 checkpoint" in alias.stderr

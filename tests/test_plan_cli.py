@@ -177,3 +177,22 @@ def test_api_closed_loop_price_ignores_gpu_filters(invoke: Callable[..., Result]
 
     a, b = api(), api("--gpus", "l40s")
     assert a["monthly_cost_usd"] == b["monthly_cost_usd"] and a["capacity_rps"] == b["capacity_rps"] > 0
+
+
+def test_force_never_replaces_a_folder_qwen_plan_did_not_write(
+    run_qwen_plan: Callable[..., CompletedProcess[str]], tmp_path: Path
+) -> None:
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "important.txt").write_text("do not delete")
+    r = run_qwen_plan("--task", "chat", "--rps", "1", "--out", str(keep), "--force")
+    assert r.returncode == 2 and "not qwen-plan output" in r.stderr
+    assert (keep / "important.txt").read_text() == "do not delete"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run_qwen_plan("--task", "chat", "--rps", "1", "--out", str(empty), "--force").returncode == 0
+
+
+def test_bare_command_shows_help(run_qwen_plan: Callable[..., CompletedProcess[str]]) -> None:
+    r = run_qwen_plan()
+    assert r.returncode == 0 and "Usage: qwen-plan" in r.stdout and r.stderr == ""

@@ -52,8 +52,10 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: every user-facing failure is one line on stderr and exit 2 (1: nothing feasible)."""
+    args = sys.argv[1:] if argv is None else argv
     try:
-        rv = cli.main(args=argv, prog_name="qwen-plan", standalone_mode=False)
+        # Bare `qwen-plan` is a request for help, not an error.
+        rv = cli.main(args=args or ["--help"], prog_name="qwen-plan", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:

@@ -85,7 +85,7 @@ def _flag(name: str, v: Any) -> bool:
 
 def _number(name: str, v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < 1e9:
-        raise RequestError(f"{name}: must be a number >= 0 (got {v!r})")
+        raise RequestError(f"{name}: must be a number in [0, 1e9) (got {v!r})")
     return float(v)
 
 
@@ -107,6 +107,10 @@ def run_case(cat: Catalog, case: dict[str, Any]) -> dict[str, Any]:
         raise RequestError(f"{missing[0]}: required")
     model = cat.model(str(case["model"]))
     gpu = cat.gpu(str(case["gpu"]))
+    named = [c for c in model.checkpoints if c.repo.lower() == str(case["model"]).lower()]
+    if named and str(case.get("precision", "")).lower() != named[0].precision:
+        raise RequestError(f"precision: {case['model']} is the {named[0].precision} checkpoint, "
+                           f"not {case.get('precision')}")
     if not model.open_weights:
         raise RequestError(f"model: {model.id} is hosted only; estimate its open twin ({model.hosted_twin_of})")
     hit = case.get("prefix_hit", 0.0)
@@ -129,6 +133,11 @@ def run_case(cat: Catalog, case: dict[str, Any]) -> dict[str, Any]:
     if cfg.ep != 1 and cfg.ep > cfg.tp:
         raise RequestError(f"ep: {cfg.ep} exceeds tp {cfg.tp}; experts are spread over the replica's GPUs")
     visual = {f: _number(f, case.get(f) or 0) for f in VISUAL_FIELDS}
+    for count, size in (("images", "image_pixels"), ("video_frames", "frame_pixels")):
+        if (visual[count] > 0) != (visual[size] > 0):
+            raise RequestError(f"{count}/{size}: give both (how many, and pixels each) or neither")
+    if cfg.language_model_only and (visual["images"] or visual["video_frames"]):
+        raise RequestError("language_model_only: a text-only deployment cannot take images or video")
     shape = Shape(isl=_int("isl", case["isl"], 1), osl=_int("osl", case["osl"], 1), prefix_hit=float(hit),
                   images=visual["images"], image_pixels=int(visual["image_pixels"]),
                   video_frames=visual["video_frames"], frame_pixels=int(visual["frame_pixels"]))

@@ -105,7 +105,10 @@ def build_request(request_file: Path | None, **flags: Any) -> Request:
         return Request.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "request"
+        if not err["loc"]:  # a rule across fields (one load only)
+            msg = err["msg"].removeprefix("Value error, ")
+            raise RequestError(f"--rps/--concurrency/--tokens-per-day: {msg}") from None
+        field = ".".join(str(p) for p in err["loc"])
         name = field.split(".")[0]
         where = f"{request_file}: {name}" if name in from_file else "--" + name.replace("_", "-")
         accepted = _accepted(name)

@@ -185,5 +185,6 @@ def configurations(res: Resolved, catalog: Catalog) -> Iterator[tuple[Family, Co
                                 kv_dtype="bf16",
                                 engine=engine,
                                 mtp=mtp,
-                                language_model_only=text_only,
+                                # vLLM's --language-model-only skips the encoder; SGLang loads it regardless.
+                                language_model_only=text_only and engine == "vllm",
                             )
