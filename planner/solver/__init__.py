@@ -334,6 +334,8 @@ def _notes(best: Option, res: Resolved, s: _Search) -> list[str]:
         if res.concurrency is not None:
             notes.append(f"priced at {best.capacity_rps:.2f} req/s: {res.concurrency} users at the latency of "
                          "one stream of the same model on a single reference GPU (an assumption)")
+    if res.request.providers and res.request.deploy == "onprem":
+        notes.append("--providers filters cloud and API offers; it has no effect with --deploy onprem")
     if not res.has_load and res.request.budget is None and res.request.deploy in ("api", "any"):
         notes.append("hosted APIs are priced per token: give a load (--rps, --concurrency, --tokens-per-day) "
                      "or a budget to compare them")
