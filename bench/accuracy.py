@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from calib_rows import Case, load_cases
 
-from planner.catalog.loader import Catalog, load_catalog
+from planner.catalog import Catalog, load_catalog
 from planner.perf import Config, Shape, estimate, memory
 
 METRICS = ("ttft", "tpot", "throughput")

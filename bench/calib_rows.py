@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from calib_models import MODELS
 
-from planner.catalog.loader import Catalog, load_catalog
+from planner.catalog import Catalog, load_catalog
 from planner.catalog.schema import Engine, KvDtype, Precision
 from planner.perf import Config, Shape
 

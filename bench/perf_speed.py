@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from planner.catalog.loader import load_catalog
+from planner.catalog import load_catalog
 from planner.catalog.schema import PRECISIONS
 from planner.perf import Config, Shape, estimate, max_batch
 

@@ -45,7 +45,7 @@ def main() -> None:
         worst = max(worst, med)
         print(f"{' '.join(req):55} {med:20.3f} {max(times):6.3f} {candidates:11d}")
 
-    from planner.catalog.loader import load_catalog
+    from planner.catalog import load_catalog
     from planner.request import Request
     from planner.solver import solve
 

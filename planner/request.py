@@ -7,9 +7,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from planner.catalog.schema import Engine, Precision, TaskId
+from planner.terms import Commit
 
 Deploy = Literal["cloud", "onprem", "api", "any"]
-Commit = Literal["none", "1y", "3y"]
+
 
 
 class Request(BaseModel):

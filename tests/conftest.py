@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from planner.catalog.loader import Catalog, load_catalog
+from planner.catalog import Catalog, load_catalog
 from planner.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import Result
 
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
 from planner.errors import CatalogError
 
 Invoke = Callable[..., Result]

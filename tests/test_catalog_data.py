@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from planner.catalog.loader import Catalog, check_references, data_dir
-from planner.catalog.validate import validate_catalog
+from planner.catalog import Catalog, data_dir
+from planner.catalog.integrity import check_references
+from planner.catalog.overlay import validate_catalog
+from planner.cost.staleness import stale_entries
 
 CATALOG = data_dir("catalogs")
 YAML_FILES = sorted(CATALOG.rglob("*.yaml"))
@@ -69,10 +71,10 @@ def test_ids_and_references(catalog: Catalog) -> None:
 
 
 def test_embedded_catalog_validates_clean() -> None:
-    report = validate_catalog(None, embedded=CATALOG, today=dt.date(2026, 11, 29))
-    assert report.errors == []
+    cat, report = validate_catalog(None, embedded=CATALOG)
+    assert report.errors == [] and cat is not None
     # The old purchase quotes are the only stale prices at the catalog date.
-    stale = sorted(w.split("(")[1].split(")")[0] for w in report.warnings if "months old" in w)
+    stale = sorted(w.split("(")[1].split(")")[0] for w in stale_entries(cat, dt.date(2026, 11, 29)))
     assert stale == ["a100-40gb-gpu", "a100-80gb-gpu", "h20-gpu", "mi300x-gpu"]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
 from planner.catalog.params import estimate_checkpoint_bytes, param_breakdown
 
 OPEN_MODELS = ["qwen3.5-27b", "qwen3.5-35b-a3b", "qwen3.5-122b-a10b"]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from planner.catalog.loader import Catalog, load_catalog
+from planner.catalog import Catalog, load_catalog
 from planner.errors import CatalogError
 
 RunQwenPlan = Callable[..., subprocess.CompletedProcess[str]]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
 from planner.catalog.schema import ApiOffer, CloudOffer, GpuSpec, PurchaseOffer, TcoAssumptions
 from planner.cost import (
     HOURS_PER_MONTH,

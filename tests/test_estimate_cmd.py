@@ -9,7 +9,7 @@ from typing import Any
 
 from click.testing import Result
 
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
 from planner.perf import Config, Shape, memory
 
 KEYS = {"fits", "memory_per_gpu_gb", "max_concurrency", "ttft_ms", "tpot_ms", "output_tokens_per_s",

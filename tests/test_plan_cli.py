@@ -10,7 +10,7 @@ from typing import Any
 
 from click.testing import Result
 
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
 
 
 def test_bare_budget_and_task_works_as_typed(run_qwen_plan: Callable[..., CompletedProcess[str]]) -> None:

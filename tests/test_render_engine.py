@@ -9,7 +9,7 @@ import pytest
 import yaml
 from test_render_fixtures import dense_plan, moe_plan, multinode_plan
 
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
 from planner.errors import RequestError
 from planner.plan import Deployment
 from planner.render import engine_args, engine_image

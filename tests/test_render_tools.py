@@ -20,7 +20,7 @@ import pytest
 import yaml
 from test_render_fixtures import GOLDEN
 
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
 from planner.render import write_artifacts
 
 TESTS = Path(__file__).resolve().parent

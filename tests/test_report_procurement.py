@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from test_cost import API, GPU_ONLY, SERVER, cloud, make_catalog
 
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
 from planner.plan import Deployment, Option, Plan
 from planner.report import csv_text, procurement_table
 from planner.report.procurement import Procurement

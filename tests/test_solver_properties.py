@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner import perf
-from planner.catalog.loader import Catalog, load_catalog
+from planner.catalog import Catalog, load_catalog
 from planner.errors import NoFeasiblePlan
 from planner.plan import Plan
 from planner.request import Request

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from planner import perf
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
 from planner.catalog.schema import ApiOffer, CloudOffer
 from planner.errors import NoFeasiblePlan
 from planner.request import Request

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from planner.catalog.k8s_names import extended_resource_error, label_key_error, label_value_error
+from planner.k8s_names import extended_resource_error, label_key_error, label_value_error
 
 Precision = Literal["bf16", "fp8", "int4", "nvfp4"]
 KvDtype = Literal["bf16", "fp8"]
@@ -206,7 +206,7 @@ class ModelSpec(Sourced):
 
 
 def _checked(check: Any) -> AfterValidator:
-    """A str validator from a `problem or None` function (see planner.catalog.k8s_names)."""
+    """A str validator from a `problem or None` function (see planner.k8s_names)."""
 
     def run(value: str) -> str:
         problem = check(value)

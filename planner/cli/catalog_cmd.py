@@ -15,9 +15,12 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from planner.catalog.loader import Catalog, display_path, is_stale, matching_ids, spellings
-from planner.catalog.validate import validate_catalog
+from planner.catalog import Catalog
+from planner.catalog.lookup import matching_ids, spellings
+from planner.catalog.overlay import validate_catalog
+from planner.catalog.yaml_io import display_path
 from planner.cli.common import catalog_option, get_catalog
+from planner.cost.staleness import is_stale, stale_entries
 from planner.errors import CatalogError
 
 Format = Literal["table", "json", "yaml"]
@@ -381,12 +384,14 @@ def validate_cmd(directory: Path | None, standalone: bool) -> None:
     if directory is not None and not directory.is_dir():
         problem = "is a file; DIR must be a folder of catalog YAML files" if directory.exists() else "not found"
         raise CatalogError(f"catalog validate: {directory}: {problem}")
-    report = validate_catalog(None, embedded=directory) if standalone else validate_catalog(directory)
-    for w in report.warnings:
+    cat, report = validate_catalog(None, embedded=directory) if standalone else validate_catalog(directory)
+    stale = len(stale_entries(cat)) if cat is not None else 0
+    # Staleness is a pricing policy (planner.cost), not a catalog rule: a warning, never an error.
+    for w in [*(stale_entries(cat) if cat is not None else []), *report.warnings]:
         click.echo(f"warning: {w}", err=True)
     for e in report.errors:
         click.echo(f"error: {e}", err=True)
-    summary = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
+    summary = f"{len(report.errors)} error(s), {len(report.warnings) + stale} warning(s)"
     if not report.ok:
         click.echo(f"catalog invalid: {summary}", err=True)
         raise click.exceptions.Exit(2)

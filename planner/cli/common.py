@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from planner.catalog.loader import ENV_OVERLAY, Catalog, load_catalog
+from planner.catalog import ENV_OVERLAY, Catalog, load_catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from planner.cli.common import get_catalog
 from planner.cli.plan_cmd import build_request, request_options
-from planner.report.fmt import tokens
+from planner.fmt import tokens
 from planner.report.procurement import Procurement
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
 from planner.catalog.schema import ENGINES, PRECISIONS
 from planner.cli.common import catalog_option, get_catalog
 from planner.errors import PlannerError, RequestError

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from planner import cost
 from planner.atomic import check_target
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
 from planner.cost import SensitivityPoint
 from planner.plan import Option, Plan
 

@@ -6,9 +6,10 @@ import datetime as dt
 import math
 from collections.abc import Collection
 
-from planner.catalog.loader import Catalog, is_stale
+from planner.catalog import Catalog
+from planner.cost.staleness import is_stale
 from planner.catalog.schema import ApiOffer, ApiTier
-from planner.cost.lines import CostLine
+from planner.cost.lines import ApiLine
 from planner.errors import RequestError
 
 
@@ -36,7 +37,7 @@ def api_cost(
     cached_fraction: float = 0.0,
     *,
     today: dt.date | None = None,
-) -> CostLine:
+) -> ApiLine:
     """Monthly API bill. `cached_fraction` of input is billed at the cached price where one exists."""
     if input_tokens_month < 0 or output_tokens_month < 0:
         raise RequestError("tokens per month: must be >= 0")
@@ -48,33 +49,23 @@ def api_cost(
         (1 - cached_fraction) * tier.usd_per_m_input + cached_fraction * cached_price
     )
     output_usd = output_tokens_month / 1e6 * tier.usd_per_m_output
-    # An open-ended top tier has no bound to report (and JSON has no infinity).
-    bound = {} if tier.max_input_tokens is None else {"tier_max_input_tokens": float(tier.max_input_tokens)}
-    return CostLine(
-        kind="api",
+    return ApiLine(
         provider=offer.provider,
-        instance=None,
-        instances=0,
-        gpus=0,
+        offer_id=offer.id,
         monthly_usd=input_usd + output_usd,
-        capex_usd=0.0,
-        basis="api",
         as_of=offer.as_of,
         stale=is_stale(offer.as_of, today),
         source=offer.source,
-        offer_id=offer.id,
-        detail={
-            "input_tokens_month": input_tokens_month,
-            "output_tokens_month": output_tokens_month,
-            "isl": float(isl),
-            "usd_per_m_input": tier.usd_per_m_input,
-            "usd_per_m_cached_input": cached_price,
-            "cached_fraction": cached_fraction,
-            "usd_per_m_output": tier.usd_per_m_output,
-            "input_usd": input_usd,
-            "output_usd": output_usd,
-            **bound,
-        },
+        input_tokens_month=input_tokens_month,
+        output_tokens_month=output_tokens_month,
+        isl=isl,
+        usd_per_m_input=tier.usd_per_m_input,
+        usd_per_m_cached_input=cached_price,
+        cached_fraction=cached_fraction,
+        usd_per_m_output=tier.usd_per_m_output,
+        input_usd=input_usd,
+        output_usd=output_usd,
+        tier_max_input_tokens=tier.max_input_tokens,
     )
 
 
@@ -88,9 +79,9 @@ def api_costs(
     cached_fraction: float = 0.0,
     *,
     today: dt.date | None = None,
-) -> list[CostLine]:
+) -> list[ApiLine]:
     """Every API offer for the model that accepts requests of this length, cheapest first."""
-    lines: list[CostLine] = []
+    lines: list[ApiLine] = []
     for offer in catalog.api_offers_for(model_id):
         if providers is not None and offer.provider not in providers:
             continue
@@ -113,7 +104,7 @@ def cheapest_api(
     cached_fraction: float = 0.0,
     *,
     today: dt.date | None = None,
-) -> CostLine | None:
+) -> ApiLine | None:
     lines = api_costs(
         catalog, model_id, input_tokens_month, output_tokens_month, isl, providers, cached_fraction,
         today=today,

@@ -5,16 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Collection
-from typing import Literal
 
-from planner.catalog.loader import Catalog, is_stale
+from planner.catalog import Catalog
 from planner.catalog.schema import CloudOffer
-from planner.cost.lines import HOURS_PER_MONTH, CostLine
+from planner.cost.lines import CloudLine
+from planner.cost.staleness import is_stale
 from planner.errors import RequestError
-
-Commit = Literal["none", "1y", "3y"]
-COMMITS: tuple[Commit, ...] = ("none", "1y", "3y")
-_BASIS: dict[Commit, str] = {"none": "on-demand", "1y": "1y", "3y": "3y"}
+from planner.terms import COMMITS, HOURS_PER_MONTH, Commit
 
 
 def _check_gpus(gpus_needed: int) -> None:
@@ -35,7 +32,7 @@ def instance_price(offer: CloudOffer, commit: Commit) -> float | None:
 
 def cloud_cost(
     offer: CloudOffer, gpus_needed: int, commit: Commit, *, today: dt.date | None = None
-) -> CostLine | None:
+) -> CloudLine | None:
     """Monthly rent of enough whole instances for `gpus_needed` GPUs; None if that price is unknown.
 
     Instances come whole: 3 GPUs on an 8-GPU instance pay for all 8.
@@ -46,26 +43,20 @@ def cloud_cost(
         return None
     instances = math.ceil(gpus_needed / offer.gpus)
     monthly = price * instances * HOURS_PER_MONTH
-    return CostLine(
-        kind="cloud",
+    return CloudLine(
         provider=offer.provider,
-        instance=offer.instance_type,
-        instances=instances,
-        gpus=instances * offer.gpus,
+        offer_id=offer.id,
         monthly_usd=monthly,
-        capex_usd=0.0,
-        basis=_BASIS[commit],
         as_of=offer.as_of,
         stale=is_stale(offer.as_of, today),
         source=offer.source,
-        offer_id=offer.id,
-        detail={
-            "usd_per_instance_hour": price,
-            "instances": float(instances),
-            "gpus_per_instance": float(offer.gpus),
-            "gpus_needed": float(gpus_needed),
-            "hours_per_month": HOURS_PER_MONTH,
-        },
+        instance_type=offer.instance_type,
+        commit=commit,
+        usd_per_instance_hour=price,
+        instances=instances,
+        gpus_per_instance=offer.gpus,
+        gpus_needed=gpus_needed,
+        hours_per_month=HOURS_PER_MONTH,
     )
 
 
@@ -110,7 +101,7 @@ def replica_cloud_costs(
     providers: Collection[str] | None = None,
     *,
     today: dt.date | None = None,
-) -> list[CostLine]:
+) -> list[CloudLine]:
     """Every offer that can host the replicas, priced for whole instances, cheapest first."""
     found = sorted(_placements(catalog, gpu_id, gpus_per_replica, replicas, commit, providers), key=lambda p: p[:2])
     lines = [cloud_cost(offer, n * offer.gpus, commit, today=today) for _, _, offer, n in found]
@@ -126,7 +117,7 @@ def cheapest_replica_cloud(
     providers: Collection[str] | None = None,
     *,
     today: dt.date | None = None,
-) -> CostLine | None:
+) -> CloudLine | None:
     """The first line of `replica_cloud_costs`, without pricing the rest (the solver asks thousands of times)."""
     found = _placements(catalog, gpu_id, gpus_per_replica, replicas, commit, providers)
     if not found:

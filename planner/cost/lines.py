@@ -1,62 +1,151 @@
-"""The one shape every cost function returns: a costed way of paying for a deployment."""
+"""Typed cost lines: what one way of paying for a deployment costs a month, with every input behind it.
+
+One model per kind of cost (cloud rent, on-prem purchase, hosted API), so readers use fields, not
+string keys. Lines ride on the Plan; reports and spreadsheets show (and recompute) them from here.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-# 365 days × 24 h ÷ 12: the convention cloud price lists use for "per month".
-HOURS_PER_MONTH = 730.0
+from pydantic import BaseModel, ConfigDict, Field
 
-CostKind = Literal["cloud", "onprem", "api"]
+from planner.terms import Commit, commit_basis
 
 
-@dataclass(frozen=True)
-class CostLine:
-    """What one way of paying costs per month, with the inputs behind the number in `detail`.
+class _Line(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    `monthly_usd` is the all-in monthly figure (for on-prem: depreciation + opex). `capex_usd` is
-    the up-front purchase (0 for cloud and API). `detail` holds every input and subtotal, keyed by
-    name, so reports can show (and spreadsheets can recompute) how the total was reached.
-    """
-
-    kind: CostKind
     provider: str
-    instance: str | None
-    instances: int
-    gpus: int
-    monthly_usd: float
-    capex_usd: float
-    basis: str
+    offer_id: str
+    monthly_usd: float = Field(description="All-in monthly figure; on-prem: depreciation + opex.")
     as_of: dt.date
     stale: bool
     source: str
-    detail: dict[str, float] = field(default_factory=dict)
-    offer_id: str = ""
+
+
+class CloudLine(_Line):
+    """Rent of whole instances at one commitment."""
+
+    kind: Literal["cloud"] = "cloud"
+    instance_type: str
+    commit: Commit
+    usd_per_instance_hour: float
+    instances: int
+    gpus_per_instance: int
+    gpus_needed: int
+    hours_per_month: float
+
+    @property
+    def gpus(self) -> int:
+        return self.instances * self.gpus_per_instance
+
+    @property
+    def instance(self) -> str:
+        return self.instance_type
+
+    @property
+    def capex_usd(self) -> float:
+        return 0.0
+
+    @property
+    def basis(self) -> str:
+        return commit_basis(self.commit)
 
     @property
     def label(self) -> str:
-        """Short human name: `aws p5.48xlarge 1y`, `on-prem 5y depreciation`, `alibaba api`."""
-        if self.kind == "onprem":
-            return f"on-prem ({self.basis})"
-        if self.kind == "api":
-            return f"{self.provider} API"
-        return f"{self.provider} {self.instance} ({self.basis})"
+        return f"{self.provider} {self.instance_type} ({self.basis})"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "provider": self.provider,
-            "instance": self.instance,
-            "instances": self.instances,
-            "gpus": self.gpus,
-            "monthly_usd": self.monthly_usd,
-            "capex_usd": self.capex_usd,
-            "basis": self.basis,
-            "as_of": self.as_of.isoformat(),
-            "stale": self.stale,
-            "source": self.source,
-            "offer_id": self.offer_id,
-            "detail": dict(sorted(self.detail.items())),
-        }
+
+class OnpremLine(_Line):
+    """Purchase depreciated over its life, plus energy, colocation and operations."""
+
+    kind: Literal["onprem"] = "onprem"
+    servers: int
+    gpus: int
+    unit_usd: float
+    units: int
+    gpus_per_unit: int
+    includes_server: bool
+    server_overhead_factor: float
+    hardware_usd: float
+    network_fraction: float
+    network_usd: float
+    capex_usd: float
+    depreciation_years: float
+    depreciation_monthly: float
+    gpus_needed: int
+    gpu_tdp_kw: float
+    server_power_factor: float
+    it_kw: float
+    utilization: float
+    pue: float
+    power_usd_per_kwh: float
+    hours_per_month: float
+    power_monthly: float
+    colo_usd_per_kw_month: float
+    colo_monthly: float
+    ops_usd_per_gpu_month: float
+    ops_monthly: float
+    opex_monthly: float
+
+    @property
+    def instances(self) -> int:
+        return self.servers
+
+    @property
+    def instance(self) -> str:
+        return self.offer_id
+
+    @property
+    def basis(self) -> str:
+        return f"{self.depreciation_years:g}y depreciation"
+
+    @property
+    def label(self) -> str:
+        return f"on-prem ({self.basis})"
+
+
+class ApiLine(_Line):
+    """A hosted API billed per token at one price tier."""
+
+    kind: Literal["api"] = "api"
+    input_tokens_month: float
+    output_tokens_month: float
+    isl: int = Field(description="Input tokens per request: what picks the price tier.")
+    usd_per_m_input: float
+    usd_per_m_cached_input: float
+    cached_fraction: float
+    usd_per_m_output: float
+    input_usd: float
+    output_usd: float
+    tier_max_input_tokens: int | None = Field(description="Upper bound of the tier; None = open-ended.")
+
+    @property
+    def instances(self) -> int:
+        return 0
+
+    @property
+    def gpus(self) -> int:
+        return 0
+
+    @property
+    def instance(self) -> None:
+        return None
+
+    @property
+    def capex_usd(self) -> float:
+        return 0.0
+
+    @property
+    def basis(self) -> str:
+        return "api"
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider} API"
+
+
+CostLine = Annotated[CloudLine | OnpremLine | ApiLine, Field(discriminator="kind")]
+CostKind = Literal["cloud", "onprem", "api"]

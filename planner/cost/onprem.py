@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
 
-from planner.catalog.loader import Catalog, is_stale
+from pydantic import BaseModel, ConfigDict
+
+from planner.catalog import Catalog
 from planner.catalog.schema import GpuSpec, PurchaseOffer, TcoAssumptions
-from planner.cost.lines import HOURS_PER_MONTH, CostLine
+from planner.cost.lines import OnpremLine
+from planner.cost.staleness import is_stale
 from planner.errors import RequestError
+from planner.terms import HOURS_PER_MONTH
 
 
-@dataclass(frozen=True)
-class TcoInputs:
+class TcoInputs(BaseModel):
     """The catalog's TCO assumptions with the request's overrides applied."""
 
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
     years: float
+    hours_per_month: float
     power_usd_per_kwh: float
     pue: float
     utilization: float
@@ -47,6 +52,7 @@ def tco_inputs(
     if utilization is not None and not 0 < utilization <= 1:
         raise RequestError(f"utilization: must be in (0, 1] (got {utilization})")
     return TcoInputs(
+        hours_per_month=HOURS_PER_MONTH,
         years=tco.depreciation_years if years is None else years,
         power_usd_per_kwh=tco.power_usd_per_kwh if power_price is None else power_price,
         pue=tco.pue if pue is None else pue,
@@ -63,7 +69,7 @@ def tco_inputs(
 
 def purchase_cost(
     offer: PurchaseOffer, gpu: GpuSpec, gpus_needed: int, t: TcoInputs, *, today: dt.date | None = None
-) -> CostLine:
+) -> OnpremLine:
     """TCO of buying enough whole servers for `gpus_needed` GPUs from one purchase offer.
 
     GPUs round up to whole servers (`gpus_per_node`), then to whole purchase units. A GPU-only
@@ -82,51 +88,45 @@ def purchase_cost(
     capex = hardware / (1.0 - t.network_fraction)
     depreciation = capex / (t.years * 12.0)
     kw_per_gpu = gpu.tdp_w / 1000.0 * t.server_power_factor
-    power = gpus * kw_per_gpu * t.utilization * t.pue * t.power_usd_per_kwh * HOURS_PER_MONTH
+    power = gpus * kw_per_gpu * t.utilization * t.pue * t.power_usd_per_kwh * t.hours_per_month
     colo = gpus * kw_per_gpu * t.colo_usd_per_kw_month
     ops = gpus * t.ops_usd_per_gpu_month
     # The TCO assumptions age too: the line is as old as its oldest input.
     as_of = min(offer.as_of, t.as_of)
-    return CostLine(
-        kind="onprem",
+    return OnpremLine(
         provider="on-prem",
-        instance=offer.id,
-        instances=servers,
-        gpus=gpus,
+        offer_id=offer.id,
         monthly_usd=depreciation + power + colo + ops,
-        capex_usd=capex,
-        basis=f"{t.years:g}y depreciation",
         as_of=as_of,
         stale=is_stale(as_of, today),
         source=f"{offer.source}; TCO assumptions: {t.source}",
-        offer_id=offer.id,
-        detail={
-            "unit_usd": offer.usd,
-            "units": float(units),
-            "gpus_per_unit": float(offer.gpus_per_unit),
-            "includes_server": 1.0 if offer.includes_server else 0.0,
-            "server_overhead_factor": overhead,
-            "hardware_usd": hardware,
-            "network_fraction": t.network_fraction,
-            "network_usd": capex - hardware,
-            "capex_usd": capex,
-            "depreciation_years": t.years,
-            "depreciation_monthly": depreciation,
-            "gpus_needed": float(gpus_needed),
-            "gpu_tdp_kw": gpu.tdp_w / 1000.0,
-            "server_power_factor": t.server_power_factor,
-            "it_kw": gpus * kw_per_gpu,
-            "utilization": t.utilization,
-            "pue": t.pue,
-            "power_usd_per_kwh": t.power_usd_per_kwh,
-            "hours_per_month": HOURS_PER_MONTH,
-            "power_monthly": power,
-            "colo_usd_per_kw_month": t.colo_usd_per_kw_month,
-            "colo_monthly": colo,
-            "ops_usd_per_gpu_month": t.ops_usd_per_gpu_month,
-            "ops_monthly": ops,
-            "opex_monthly": power + colo + ops,
-        },
+        servers=servers,
+        gpus=gpus,
+        unit_usd=offer.usd,
+        units=units,
+        gpus_per_unit=offer.gpus_per_unit,
+        includes_server=offer.includes_server,
+        server_overhead_factor=overhead,
+        hardware_usd=hardware,
+        network_fraction=t.network_fraction,
+        network_usd=capex - hardware,
+        capex_usd=capex,
+        depreciation_years=t.years,
+        depreciation_monthly=depreciation,
+        gpus_needed=gpus_needed,
+        gpu_tdp_kw=gpu.tdp_w / 1000.0,
+        server_power_factor=t.server_power_factor,
+        it_kw=gpus * kw_per_gpu,
+        utilization=t.utilization,
+        pue=t.pue,
+        power_usd_per_kwh=t.power_usd_per_kwh,
+        hours_per_month=t.hours_per_month,
+        power_monthly=power,
+        colo_usd_per_kw_month=t.colo_usd_per_kw_month,
+        colo_monthly=colo,
+        ops_usd_per_gpu_month=t.ops_usd_per_gpu_month,
+        ops_monthly=ops,
+        opex_monthly=power + colo + ops,
     )
 
 
@@ -140,7 +140,7 @@ def onprem_cost(
     pue: float | None = None,
     utilization: float | None = None,
     today: dt.date | None = None,
-) -> CostLine | None:
+) -> OnpremLine | None:
     """Cheapest on-prem TCO for the GPU across its purchase offers; None when nobody quotes a price."""
     offers = catalog.purchases_for(gpu_id)
     if not offers:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from planner.catalog.schema import GpuSpec
 from planner.errors import RequestError
 from planner.perf.constants import constants
-from planner.perf.roofline import GB, Prepared, prepared, vision_flops, vision_tokens
+from planner.perf.roofline import GB, Prepared, prepared, vision_flops
+from planner.perf.tokens import visual
 from planner.perf.types import Config, Estimate, MemoryReport, Shape
 
 INF = math.inf
@@ -28,7 +29,8 @@ class _Req:
 
     def __init__(self, p: Prepared, shape: Shape) -> None:
         if shape.images or shape.video_frames:
-            vis, self.patches = vision_tokens(shape, p.g)
+            v = visual(shape, p.g.vis_patch, p.g.vis_temporal, p.g.vis_merge)
+            vis, self.patches = v.tokens, v.patches
             self.vision_s = vision_flops(shape, p.g) / p.peak_bf16
         else:
             vis, self.patches, self.vision_s = 0.0, 0.0, 0.0

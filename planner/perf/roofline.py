@@ -239,17 +239,6 @@ def vision_flops(shape: Shape, g: Geometry) -> float:
     return linear + attn
 
 
-def vision_tokens(shape: Shape, g: Geometry) -> tuple[float, float]:
-    """(visual tokens added to the prompt, ViT patches encoded) per request."""
-    patch_px = g.vis_patch * g.vis_patch
-    merge = g.vis_merge * g.vis_merge
-    img_patches = shape.images * shape.image_pixels / patch_px
-    # Video: temporal patch 2 folds two frames into one patch grid.
-    vid_patches = shape.video_frames / g.vis_temporal * shape.frame_pixels / patch_px
-    patches = img_patches + vid_patches
-    return patches / merge, patches
-
-
 _CACHE: dict[tuple[object, ...], Prepared] = {}
 _CACHE_MAX = 65536
 

@@ -16,7 +16,7 @@ import jinja2
 
 from planner import __version__
 from planner.atomic import check_target, write_folder
-from planner.catalog.loader import Catalog, data_dir
+from planner.catalog import Catalog, data_dir
 from planner.errors import RequestError
 from planner.plan import Plan
 from planner.render.context import Context, RenderOptions, build_context

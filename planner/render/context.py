@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
 from planner.catalog.schema import Checkpoint, GpuSpec, ModelSpec, Precision
 from planner.errors import RequestError
 from planner.plan import Deployment, Plan
 from planner.render.engine import engine_args, engine_command, engine_image, engine_table
-from planner.render.names import check_label_key, check_label_value, check_name, slug
+from planner.k8s_names import check_label_key, check_label_value, check_name, slug
 from planner.render.validate import check_deployment, check_prometheus, check_storage_class
 
 Autoscaler = Literal["hpa", "keda", "none"]

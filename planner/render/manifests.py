@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 import yaml
 
-from planner.catalog.loader import data_dir
+from planner.catalog import data_dir
 from planner.render.context import Context
 
 

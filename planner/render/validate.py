@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
 from planner.catalog.schema import Checkpoint, GpuSpec, ModelSpec
 from planner.errors import CatalogError, RequestError
 from planner.plan import Deployment
 from planner.render.engine import check_parallelism
-from planner.render.names import check_subdomain
+from planner.k8s_names import check_subdomain
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
 from planner.cost import SensitivityPoint
 from planner.plan import Plan
 from planner.report.csv_out import csv_text

@@ -9,10 +9,10 @@ from typing import Any
 import jinja2
 
 from planner import __version__
-from planner.catalog.loader import data_dir
+from planner.catalog import data_dir
 from planner.plan import Option, Plan
 from planner.report.charts import cost_vs_load_png, pareto_png
-from planner.report.fmt import tokens
+from planner.fmt import tokens
 from planner.report.procurement import OptionCosts, Procurement
 
 TEMPLATE = "report.html.j2"

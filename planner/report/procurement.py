@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from planner import clock, cost
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
 from planner.cost import CostLine, SensitivityPoint, TcoInputs
 from planner.cost.cloud import Commit
 from planner.plan import Option, Plan

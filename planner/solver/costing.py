@@ -1,83 +1,96 @@
-"""Turn a sized configuration (or a hosted API) into costed Options. Prices come from planner.cost."""
+"""Price a sized configuration (or a hosted API) into Candidates. Prices come from planner.cost."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from planner import cost, perf
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
+from planner.catalog.schema import Engine
+from planner.cost import ApiLine, CloudLine, OnpremLine
 from planner.feasibility import tp_choices
-from planner.plan import DeployKind, Option
+from planner.plan import DeployKind, PricedBasis
 from planner.solver.evaluate import Sized
-from planner.solver.space import SECONDS_PER_MONTH, Resolved, visual_tokens_of
+from planner.solver.resolve import Resolved
+from planner.terms import SECONDS_PER_MONTH
 
 
-def monthly_requests(res: Resolved, sized_capacity_rps: float) -> float:
-    """Requests a month the option serves: the load if given, else what it can sustain."""
+@dataclass(frozen=True)
+class Candidate:
+    """One priced way to serve the request, as the search compares them (Options are built for the shown ones)."""
+
+    model: str
+    deploy: DeployKind
+    quality: float
+    line: CloudLine | OnpremLine | ApiLine
+    capacity_rps: float
+    priced_rps: float
+    priced_basis: PricedBasis
+    osl: int
+    sized: Sized | None = None  # None: a hosted API
+
+    @property
+    def monthly_cost_usd(self) -> float:
+        return round(self.line.monthly_usd, 2)
+
+    @property
+    def usd_per_million_tokens(self) -> float:
+        tokens = self.priced_rps * SECONDS_PER_MONTH * self.osl
+        return round(self.line.monthly_usd / tokens * 1e6, 4) if tokens > 0 else math.inf
+
+    @property
+    def total_gpus(self) -> int:
+        return 0 if self.sized is None else self.sized.cfg.tp * self.sized.replicas
+
+    @property
+    def engine(self) -> Engine | None:
+        return None if self.sized is None else self.sized.cfg.engine
+
+    def describe(self) -> str:
+        if self.sized is None:
+            return self.model
+        return f"{self.model} {self.sized.cfg.precision} on {self.sized.cfg.gpu.id}"
+
+    def label(self) -> str:
+        """The family a blocked candidate is reported under."""
+        return f"{self.describe()} ({self.deploy}{', ' + self.line.provider if self.deploy != 'onprem' else ''})"
+
+
+def _priced(res: Resolved, sized: Sized) -> tuple[float, PricedBasis]:
+    """The request rate a self-hosted option bills for: the load, the users' rate, or its capacity."""
     if res.arrival_rps is not None:
-        return res.arrival_rps * SECONDS_PER_MONTH
-    return sized_capacity_rps * SECONDS_PER_MONTH
+        return res.arrival_rps, "arrival rate"
+    if res.concurrency is not None:
+        # Little's law: each user issues one request per request latency.
+        return res.concurrency / sized.service_s, "concurrency (Little's law)"
+    return sized.capacity_rps, "capacity"
 
 
-def _per_million_output(monthly_usd: float, requests_month: float, osl: int) -> float:
-    tokens = requests_month * osl
-    return monthly_usd / tokens * 1e6 if tokens > 0 else math.inf
-
-
-def self_hosted_options(sized: Sized, res: Resolved, catalog: Catalog) -> Iterator[Option]:
+def self_hosted(sized: Sized, res: Resolved, catalog: Catalog) -> Iterator[Candidate]:
     req = res.request
     cfg = sized.cfg
-    gpu = cfg.gpu
     q = res.quality(catalog, cfg.model.id, cfg.precision)
     if q is None:
         return
-    total_gpus = cfg.tp * sized.replicas
-    requests_month = monthly_requests(res, sized.capacity_rps)
-
-    def option(
-        kind: DeployKind, provider: str | None, instance: str | None, instances: int, line: cost.CostLine
-    ) -> Option:
-        return Option(
-            model=cfg.model.id,
-            precision=cfg.precision,
-            gpu=gpu.id,
-            tp=cfg.tp,
-            ep=cfg.ep,
-            replicas=sized.replicas,
-            total_gpus=total_gpus,
-            engine=cfg.engine,
-            mtp_tokens=cfg.mtp,
-            deploy=kind,
-            provider=provider,
-            instance=instance,
-            instances=instances,
-            monthly_cost_usd=round(line.monthly_usd, 2),
-            capex_usd=round(line.capex_usd, 2),
-            usd_per_million_tokens=round(_per_million_output(line.monthly_usd, requests_month, res.osl), 4),
-            ttft_ms=round(sized.ttft_ms, 1),
-            tpot_ms=round(sized.tpot_ms, 2),
-            capacity_rps=round(sized.capacity_rps, 4),
-            capacity_tokens_per_day=round(sized.capacity_rps * 86400 * (res.isl + res.osl)),
-            batch_per_replica=sized.batch,
-            quality=round(q, 2),
-            stale_price=line.stale,
-            price_as_of=line.as_of.isoformat(),
-        )
-
+    rps, basis = _priced(res, sized)
+    lines: list[CloudLine | OnpremLine] = []
     if req.deploy in ("cloud", "any"):
-        line = cost.cheapest_replica_cloud(catalog, gpu.id, cfg.tp, sized.replicas, req.commit, req.providers,
+        line = cost.cheapest_replica_cloud(catalog, cfg.gpu.id, cfg.tp, sized.replicas, req.commit, req.providers,
                                            today=res.today)
         if line is not None:
-            yield option("cloud", line.provider, line.instance, line.instances, line)
+            lines.append(line)
     if req.deploy in ("onprem", "any"):
-        line = cost.onprem_cost(
-            catalog, gpu.id, total_gpus,
+        owned = cost.onprem_cost(
+            catalog, cfg.gpu.id, cfg.tp * sized.replicas,
             years=req.years, power_price=req.power_price, pue=req.pue, utilization=req.utilization, today=res.today,
         )
-        if line is not None:
-            servers = line.instances or math.ceil(total_gpus / gpu.gpus_per_node)
-            yield option("onprem", None, None, servers, line)
+        if owned is not None:
+            lines.append(owned)
+    for ln in lines:
+        yield Candidate(model=cfg.model.id, deploy=ln.kind, quality=round(q, 2), line=ln,
+                        capacity_rps=sized.capacity_rps, priced_rps=rps, priced_basis=basis, osl=res.osl, sized=sized)
 
 
 # The GPU a hosted API's speed is pegged to under --concurrency (its latency is not published).
@@ -93,26 +106,42 @@ def api_service_s(res: Resolved, catalog: Catalog, model_id: str) -> float:
     the reference GPU or weights, the SLO targets stand in.
     """
     slo = (res.ttft_ms + res.osl * res.tpot_ms) / 1000.0
-    model = catalog.model(model_id)
-    twin = catalog.model(model.hosted_twin_of) if model.hosted_twin_of else model
+    twin = catalog.open_twin(model_id)
     gpu = catalog.gpus.get(API_REFERENCE_GPU)
     if gpu is None or twin.architecture is None:
         return slo
     best = slo
     for ckpt in twin.checkpoints:
-        if ckpt.precision not in gpu.native_precisions:
-            continue
-        for tp in tp_choices(twin, gpu):
+        for tp in tp_choices(twin, gpu, ckpt.precision, "vllm"):
             est = perf.estimate(perf.Config(twin, gpu, ckpt.precision, tp), res.shape, 1)
             if est.fits:
                 best = min(best, (est.ttft_ms + res.osl * est.tpot_ms) / 1000.0)
     return best
 
 
-def api_options(res: Resolved, catalog: Catalog) -> Iterator[Option]:
+def api_line(res: Resolved, catalog: Catalog, model_id: str, rps: float) -> ApiLine | None:
+    """The cheapest allowed API bill for the model at `rps` (the prefix cache billed at cached prices)."""
+    w = res.workload
+    requests = rps * SECONDS_PER_MONTH
+    return cost.cheapest_api(catalog, model_id, requests * w.input_tokens, requests * w.osl,
+                             math.ceil(w.input_tokens), providers=res.request.providers,
+                             cached_fraction=w.prefix_hit, today=res.today)
+
+
+def api_lines(res: Resolved, catalog: Catalog, model_id: str, rps: float) -> list[ApiLine]:
+    """Every allowed API bill for the model at `rps`, cheapest first."""
+    w = res.workload
+    requests = rps * SECONDS_PER_MONTH
+    return cost.api_costs(catalog, model_id, requests * w.input_tokens, requests * w.osl,
+                          math.ceil(w.input_tokens), providers=res.request.providers,
+                          cached_fraction=w.prefix_hit, today=res.today)
+
+
+def apis(res: Resolved, catalog: Catalog) -> Iterator[Candidate]:
     """Hosted APIs: per-token prices; latency is the provider's, not modelled here.
 
-    With --concurrency, the request rate comes from `api_service_s`.
+    With --concurrency, the request rate comes from `api_service_s`; with no load, the budget buys
+    as many requests as it pays for.
     """
     req = res.request
     if req.deploy not in ("api", "any"):
@@ -123,54 +152,21 @@ def api_options(res: Resolved, catalog: Catalog) -> Iterator[Option]:
         q = res.quality(catalog, model.id, None)
         if q is None:
             continue
-        rps = res.arrival_rps
-        if rps is None and res.concurrency is not None:
-            # Closed loop: N users each waiting one request's latency (see api_service_s).
-            rps = res.concurrency / api_service_s(res, catalog, model.id)
-        input_tokens = res.isl + visual_tokens(res, catalog, model.id)
-        # The prefix the engine would cache is billed at the provider's cached-input price, where listed.
-        per_request = cost.cheapest_api(catalog, model.id, float(input_tokens), float(res.osl), input_tokens,
-                                        providers=req.providers, cached_fraction=res.shape.prefix_hit,
-                                        today=res.today)
-        if per_request is None:
-            continue
-        usd_per_request = per_request.monthly_usd
-        if rps is not None:
-            monthly = usd_per_request * rps * SECONDS_PER_MONTH
-            capacity = rps
+        basis: PricedBasis
+        if res.arrival_rps is not None:
+            rps, basis = res.arrival_rps, "arrival rate"
+        elif res.concurrency is not None:
+            rps, basis = res.concurrency / api_service_s(res, catalog, model.id), \
+                "concurrency at the assumed API latency"
         elif req.budget is not None:
-            # No load: the API is worth the whole budget, in as many requests as that buys.
-            monthly = req.budget
-            capacity = req.budget / usd_per_request / SECONDS_PER_MONTH
+            one = api_line(res, catalog, model.id, 1.0 / SECONDS_PER_MONTH)  # one request a month
+            if one is None or one.monthly_usd <= 0:
+                continue
+            rps, basis = req.budget / one.monthly_usd / SECONDS_PER_MONTH, "budget"
         else:
             return  # per-token pricing says nothing without a load or a budget (see the plan's notes)
-        yield Option(
-            model=model.id,
-            precision=None,
-            gpu=None,
-            tp=0,
-            ep=0,
-            replicas=0,
-            total_gpus=0,
-            engine=None,
-            mtp_tokens=0,
-            deploy="api",
-            provider=per_request.provider,
-            instance=None,
-            instances=0,
-            monthly_cost_usd=round(monthly, 2),
-            usd_per_million_tokens=round(usd_per_request / res.osl * 1e6, 4),
-            ttft_ms=None,
-            tpot_ms=None,
-            capacity_rps=round(capacity, 4),
-            capacity_tokens_per_day=round(capacity * 86400 * (res.isl + res.osl)),
-            batch_per_replica=0,
-            quality=round(q, 2),
-            stale_price=per_request.stale,
-            price_as_of=per_request.as_of.isoformat(),
-        )
-
-
-def visual_tokens(res: Resolved, catalog: Catalog, model_id: str) -> int:
-    """Prompt tokens the request's images/frames add for this model (see space.visual_tokens_of)."""
-    return visual_tokens_of(res.shape, catalog, model_id)
+        line = api_line(res, catalog, model.id, rps)
+        if line is None:
+            continue
+        yield Candidate(model=model.id, deploy="api", quality=round(q, 2), line=line, capacity_rps=rps,
+                        priced_rps=rps, priced_basis=basis, osl=res.osl)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from planner import perf
 from planner.perf import Config
+from planner.plan import Constraint
 from planner.solver import queueing
-from planner.solver.space import Resolved
+from planner.solver.resolve import Resolved
 
 MAX_REPLICAS = 4096
 
@@ -37,9 +38,10 @@ def exact_capacity(sized: Sized, known: float = 0.0) -> float:
 
 @dataclass(frozen=True)
 class Failure:
-    constraint: str  # memory | tpot | ttft | load
+    constraint: Constraint
     detail: str
     shortfall: float
+    gpu: str | None = None  # availability: the GPU nobody sells on the allowed terms
 
 
 # Batch sizes tried, a fixed √2 ladder: a tighter target only removes rungs, never adds new ones,

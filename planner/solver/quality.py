@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planner.catalog.loader import Catalog
+from planner.catalog import Catalog
 from planner.catalog.schema import ModelSpec, TaskSpec
 
 
