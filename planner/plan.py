@@ -190,7 +190,8 @@ class SelfHosted(_Option):
         d = self.deployment
         ep = f", EP{d.ep}" if d.ep > 1 else ""
         mtp = f", MTP{d.mtp_tokens}" if d.mtp_tokens else ""
-        return f"{d.model} {d.precision} on {d.total_gpus}× {d.gpu} (TP{d.tp}{ep}{mtp} × {d.replicas} replicas, {d.engine})"
+        layout = f"TP{d.tp}{ep}{mtp} × {d.replicas} replicas, {d.engine}"
+        return f"{d.model} {d.precision} on {d.total_gpus}× {d.gpu} ({layout})"
 
     @property
     def where(self) -> str:

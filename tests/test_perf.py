@@ -13,7 +13,8 @@ from planner.errors import RequestError
 from planner.perf import Config, Shape, estimate, geometry, max_batch, memory
 from planner.perf.api import estimate_prepared
 from planner.perf.constants import Constants, FamilyEff, constants
-from planner.perf.roofline import GIB, Prepared, vision_flops, vision_tokens
+from planner.perf.roofline import GIB, Prepared, vision_flops
+from planner.perf.tokens import visual
 
 SRC = {"source": "hand-built test spec", "as_of": "2026-01-01"}
 VISION = {"depth": 27, "hidden_size": 1152, "intermediate_size": 4304, "num_heads": 16, "patch_size": 16,
@@ -209,9 +210,11 @@ def test_batch_beyond_memory_is_capped_and_queues() -> None:
 def test_visual_tokens_per_image_and_video_frame() -> None:
     g = geometry(M35)
     # 1024×1024 image: 1,048,576 px / (16·16·4) = 1024 tokens, 4096 ViT patches
-    assert vision_tokens(Shape(1, 1, images=1, image_pixels=1024 * 1024), g) == (1024.0, 4096.0)
+    one = visual(Shape(1, 1, images=1, image_pixels=1024 * 1024), g.vis_patch, g.vis_temporal, g.vis_merge)
+    assert (one.tokens, one.patches) == (1024.0, 4096.0)
     # 8 frames at 448×448, temporal patch 2 → 4 × 200,704/1024 = 784 tokens
-    assert vision_tokens(Shape(1, 1, video_frames=8, frame_pixels=448 * 448), g)[0] == pytest.approx(784.0)
+    clip = visual(Shape(1, 1, video_frames=8, frame_pixels=448 * 448), g.vis_patch, g.vis_temporal, g.vis_merge)
+    assert clip.tokens == pytest.approx(784.0)
     cfg = Config(M35, H200, "bf16", 1)
     e = estimate(cfg, Shape(isl=500, osl=200, images=2, image_pixels=1024 * 1024), 1)
     assert e.breakdown["visual_tokens"] == 2048.0 and e.breakdown["ttft_vision_ms"] > 0

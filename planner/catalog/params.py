@@ -18,6 +18,12 @@ from planner.catalog.schema import Architecture, Precision
 from planner.errors import CatalogError
 
 BF16_BYTES = 2
+# Bytes per weight of a quantised Linear, scales included: FP8 one fp32 scale per 128×128 block,
+# GPTQ-Int4 an fp16 scale and a 4-bit zero per group of 128, NVFP4 one fp8 scale per 16 values.
+# The one table: checkpoint sizes here, weight memory and traffic in the perf model.
+BYTES_PER_WEIGHT: dict[str, float] = {
+    "bf16": 2.0, "fp8": 1.0 + 4 / 16384, "int4": 0.5 + 2.5 / 128, "nvfp4": 0.5 + 1 / 16,
+}
 
 
 @dataclass(frozen=True)
@@ -114,13 +120,4 @@ def estimate_checkpoint_bytes(a: Architecture, precision: Precision) -> int:
     """Estimated safetensors bytes of a checkpoint at `precision` (see module docstring)."""
     p = param_breakdown(a)
     rest = (p.total - p.text_linear) * BF16_BYTES
-    q = p.text_linear
-    if precision == "bf16":
-        return p.total * BF16_BYTES
-    if precision == "fp8":  # 1 byte + one fp32 scale per 128×128 block
-        return q + (q // 16384) * 4 + rest
-    if precision == "int4":  # GPTQ: 4-bit weights, fp16 scale and 4-bit zero per group of 128
-        groups = q // 128
-        return q // 2 + groups * 2 + groups // 2 + rest
-    # nvfp4: 4-bit weights + one fp8 scale per 16 weights
-    return q // 2 + q // 16 + rest
+    return round(p.text_linear * BYTES_PER_WEIGHT[precision] + rest)

@@ -13,7 +13,7 @@ from planner.catalog import Catalog
 from planner.catalog.schema import ENGINES, PRECISIONS
 from planner.cli.common import catalog_option, get_catalog
 from planner.errors import PlannerError, RequestError
-from planner.feasibility import estimate_caveats, heads_problem
+from planner.feasibility import Layout, check
 from planner.perf import Config, Estimate, Shape, calibration_caveat, estimate, max_batch
 
 KV_DTYPES = ("bf16", "fp8")
@@ -111,8 +111,6 @@ def run_case(cat: Catalog, case: dict[str, Any]) -> dict[str, Any]:
     if named and str(case.get("precision", "")).lower() != named[0].precision:
         raise RequestError(f"precision: {case['model']} is the {named[0].precision} checkpoint, "
                            f"not {case.get('precision')}")
-    if not model.open_weights:
-        raise RequestError(f"model: {model.id} is hosted only; estimate its open twin ({model.hosted_twin_of})")
     hit = case.get("prefix_hit", 0.0)
     if isinstance(hit, bool) or not isinstance(hit, int | float) or not 0.0 <= hit <= 1.0:
         raise RequestError(f"prefix_hit: must be a number within 0..1 (got {hit!r})")
@@ -127,11 +125,9 @@ def run_case(cat: Catalog, case: dict[str, Any]) -> dict[str, Any]:
         mtp=_int("mtp", case.get("mtp", 0), 0),
         language_model_only=_flag("language_model_only", case.get("language_model_only", False)),
     )
-    problem = heads_problem(model, cfg.tp)
-    if problem:
-        raise RequestError(problem.replace("--tp", "tp", 1))
-    if cfg.ep != 1 and cfg.ep > cfg.tp:
-        raise RequestError(f"ep: {cfg.ep} exceeds tp {cfg.tp}; experts are spread over the replica's GPUs")
+    verdict = check(model, gpu, cfg.precision, cfg.engine, Layout(tp=cfg.tp, ep=cfg.ep), hypothetical=True)
+    if verdict.problem is not None:
+        raise RequestError(verdict.problem.at())
     visual = {f: _number(f, case.get(f) or 0) for f in VISUAL_FIELDS}
     for count, size in (("images", "image_pixels"), ("video_frames", "frame_pixels")):
         if (visual[count] > 0) != (visual[size] > 0):
@@ -145,7 +141,7 @@ def run_case(cat: Catalog, case: dict[str, Any]) -> dict[str, Any]:
     if batch is None:
         batch = max(max_batch(cfg, shape), 1)
     out = to_json(estimate(cfg, shape, _int("batch", batch, 1)))
-    caveats = estimate_caveats(model, gpu, cfg.precision, cfg.tp)
+    caveats = list(verdict.caveats)
     uncalibrated = calibration_caveat(gpu)
     if uncalibrated:
         caveats.append(uncalibrated)

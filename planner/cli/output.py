@@ -11,39 +11,34 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from planner import cost
 from planner.atomic import check_target
 from planner.catalog import Catalog
-from planner.cost import SensitivityPoint
-from planner.plan import Option, Plan
+from planner.fmt import num, usd
+from planner.plan import Api, Plan, SelfHosted
 
 
 def plan_json(plan: Plan) -> str:
     return json.dumps(plan.model_dump(mode="json"), indent=2, sort_keys=False) + "\n"
 
 
-def _where(o: Option) -> str:
-    if o.deploy == "api":
-        return f"API ({o.provider})"
-    if o.deploy == "onprem":
-        return f"on-prem, {o.instances} server(s), ${o.capex_usd:,.0f} capex"
-    return f"{o.provider} {o.instance} ×{o.instances}"
+def _where(o: SelfHosted | Api) -> str:
+    if isinstance(o, SelfHosted) and o.deploy == "onprem":
+        return f"{o.where}, {usd(o.capex_usd)} capex"
+    return o.where
 
 
-def _fmt_ms(v: float | None) -> str:
-    return "n/a" if v is None else f"{v:,.1f}"
-
-
-def _rows(options: list[Option]) -> list[list[str]]:
+def _rows(options: list[SelfHosted | Api]) -> list[list[str]]:
     rows = []
     for o in options:
-        shape = "—" if o.deploy == "api" else f"{o.precision} {o.gpu} TP{o.tp}" + (
-            f" EP{o.ep}" if o.ep > 1 else "") + f" ×{o.replicas}"
+        if isinstance(o, SelfHosted):
+            shape = f"{o.precision} {o.gpu} TP{o.tp}" + (f" EP{o.ep}" if o.ep > 1 else "") + f" ×{o.replicas}"
+            engine: str = o.engine
+            ttft, tpot = num(o.ttft_ms), num(o.tpot_ms)
+        else:
+            shape, engine, ttft, tpot = "—", "—", "n/a", "n/a"
         rows.append([
-            o.model, shape, o.engine or "—", _where(o),
-            f"${o.monthly_cost_usd:,.0f}" + (" (stale)" if o.stale_price else ""),
-            f"${o.usd_per_million_tokens:,.2f}", _fmt_ms(o.ttft_ms), _fmt_ms(o.tpot_ms),
-            f"{o.capacity_rps:,.2f}", f"{o.quality:.1f}",
+            o.model, shape, engine, _where(o), usd(o.monthly_cost_usd) + (" (stale)" if o.stale_price else ""),
+            usd(o.usd_per_million_tokens, 2), ttft, tpot, num(o.capacity_rps, 2), num(o.quality),
         ])
     return rows
 
@@ -54,11 +49,10 @@ HEADERS = ["model", "shape", "engine", "where", "$/month", "$/M out", "TTFT p95 
 
 def why(plan: Plan) -> list[str]:
     """A short explanation of the choice, from the plan's own numbers."""
-    r = plan.recommended
-    res = plan.resolved
+    w = plan.workload
     lines = []
-    if plan.request.has_load:
-        lines.append(f"cheapest option meeting the load, TTFT ≤ {res['ttft_ms']} ms and TPOT ≤ {res['tpot_ms']} ms"
+    if w.has_load:
+        lines.append(f"cheapest option meeting the load, TTFT ≤ {w.ttft_ms} ms and TPOT ≤ {w.tpot_ms} ms"
                      + (f", quality ≥ {plan.request.min_quality}" if plan.request.min_quality else "")
                      + (f" within ${plan.request.budget:,.0f}/month" if plan.request.budget else ""))
     else:
@@ -70,8 +64,8 @@ def why(plan: Plan) -> list[str]:
         counts[rej.constraint] = counts.get(rej.constraint, 0) + 1
     if counts:
         lines.append("rejected by: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    if r.deploy != "api" and plan.deployment is not None:
-        d = plan.deployment
+    d = plan.deployment
+    if d is not None:
         lines.append(f"each replica: {d.gpus_per_replica}× {d.gpu}, batch up to {d.max_num_seqs}, "
                      f"max model length {d.max_model_len}" + (f", MTP {d.mtp_tokens}" if d.mtp_tokens else ""))
     lines.extend(plan.notes)
@@ -80,7 +74,7 @@ def why(plan: Plan) -> list[str]:
 
 def stale_lines(plan: Plan) -> list[str]:
     lines = []
-    if any(o.stale_price for o in [plan.recommended, *plan.alternatives]):
+    if any(o.stale_price for o in plan.options):
         lines.append("(stale): priced from a catalog entry older than 12 months; check before you buy")
     if plan.stale_prices:
         lines.append(f"{len(plan.stale_prices)} catalog prices are older than 12 months (see plan.json)")
@@ -101,7 +95,7 @@ def print_plan(plan: Plan, fmt: str) -> None:
     table = Table(title="Recommended plan and alternatives", show_lines=False)
     for h in ["", *HEADERS]:
         table.add_column(h)
-    for i, row in enumerate(_rows([plan.recommended, *plan.alternatives])):
+    for i, row in enumerate(_rows(plan.options)):
         table.add_row("★" if i == 0 else str(i), *row)
     console.print(table)
     for line in why(plan):
@@ -114,7 +108,7 @@ def plan_markdown(plan: Plan) -> str:
     out = ["# qwen-plan recommendation", ""]
     out.append("| " + " | ".join(["", *HEADERS]) + " |")
     out.append("|" + "---|" * (len(HEADERS) + 1))
-    for i, row in enumerate(_rows([plan.recommended, *plan.alternatives])):
+    for i, row in enumerate(_rows(plan.options)):
         out.append("| " + " | ".join(["**★**" if i == 0 else str(i), *row]) + " |")
     out += ["", "## Why", ""]
     out += [f"- {line}" for line in why(plan)]
@@ -134,27 +128,6 @@ def write_outputs(
     from planner.report import report_files
 
     check_target(out, force)  # fail before the reports' work, not after
-    extra = report_files(plan, catalog, sensitivity=sensitivity_points(plan, catalog))
-    kwargs: dict[str, Any] = {"force": force, "autoscaler": autoscaler, "kserve": kserve, "extra_files": extra}
+    kwargs: dict[str, Any] = {"force": force, "autoscaler": autoscaler, "kserve": kserve,
+                              "extra_files": report_files(plan)}
     return write_artifacts(plan, catalog, out, **kwargs)
-
-
-def sensitivity_points(plan: Plan, catalog: Catalog) -> list[SensitivityPoint]:
-    """The recommendation re-planned at 0.5×, 2× and 5× the load (empty without a load)."""
-    from planner.report.procurement import option_label  # matplotlib behind it: only when reports are made
-    from planner.solver import solve
-
-    request = plan.request
-    if not request.has_load:
-        return []
-
-    def summary(o: Option) -> str:
-        where = o.deploy if o.deploy != "cloud" else f"{o.provider} {o.instance} ×{o.instances}"
-        return f"{option_label(o)}, {where}"
-
-    def replan(m: float) -> tuple[str, float]:
-        p = solve(cost.scale_load(request, m), catalog)
-        return summary(p.recommended), p.recommended.monthly_cost_usd
-
-    base = cost.SensitivityPoint(1.0, summary(plan.recommended), plan.recommended.monthly_cost_usd, True)
-    return sorted([base, *cost.sensitivity(replan)], key=lambda p: p.multiplier)

@@ -149,7 +149,8 @@ def command(
         raise RequestError("--format kserve: writes kserve/inferenceservice.yaml, so it needs --out DIR")
     catalog = get_catalog(catalog_dir)
     request = build_request(request_file, **flags)
-    plan = solve(request, catalog)
+    # Reports (--out) draw sensitivity and load curves; a plain plan skips that work.
+    plan = solve(request, catalog, with_analysis=out is not None)
     if out is not None:
         from planner.cli.output import write_outputs
 

@@ -59,20 +59,22 @@ def load_plan(path: Path) -> Plan:
               help="Secret holding the Hugging Face token under key `token` (optional at run time).")
 @click.option("--prometheus", "prometheus_address", default=None,
               help="Prometheus URL for the KEDA trigger.")
+@click.option("--option", "option", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Which option of the plan to deploy: 0 = the recommendation, N = row N of the plan's table.")
 @catalog_option
 def command(
     plan_path: Path, out: Path, force: bool, autoscaler: str, fmt: str, node_selector: tuple[str, ...],
     name: str | None, namespace: str | None, storage_class: str | None, hf_token_secret: str,
-    prometheus_address: str | None, catalog_dir: Path | None,
+    prometheus_address: str | None, option: int, catalog_dir: Path | None,
 ) -> None:
-    """Write Kubernetes manifests, a Helm chart and launch.sh for PLAN into OUT."""
+    """Write Kubernetes manifests, a Helm chart and launch.sh for one option of PLAN into OUT."""
     plan = load_plan(plan_path)
     catalog = get_catalog(catalog_dir)
     scaler = cast(Literal["hpa", "keda", "none"], autoscaler)
     options = RenderOptions(
         autoscaler=scaler, kserve=fmt == "kserve", name=name, namespace=namespace,
         node_selector=_node_selector(node_selector), storage_class=storage_class,
-        hf_token_secret=hf_token_secret, prometheus_address=prometheus_address,
+        hf_token_secret=hf_token_secret, prometheus_address=prometheus_address, option=option,
     )
     written = write_artifacts(plan, catalog, out, force=force, autoscaler=scaler, kserve=fmt == "kserve",
                               options=options)

@@ -7,9 +7,9 @@ import math
 from collections.abc import Collection
 
 from planner.catalog import Catalog
-from planner.cost.staleness import is_stale
 from planner.catalog.schema import ApiOffer, ApiTier
 from planner.cost.lines import ApiLine
+from planner.cost.staleness import is_stale
 from planner.errors import RequestError
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from planner.catalog.params import BYTES_PER_WEIGHT
 from planner.catalog.schema import GpuSpec
 from planner.errors import RequestError
 from planner.perf.constants import Constants, EngineConsts, FamilyEff, constants
@@ -17,11 +18,6 @@ from planner.perf.types import Config, Shape
 GB = 1e9
 GIB = 2**30
 
-# Bytes per parameter incl. quantisation scales: FP8 block-128×128 fp32 scales, INT4 (GPTQ/AWQ)
-# group-128 fp16 scale + zero, NVFP4 one fp8 scale per 16 values.
-WEIGHT_BYTES: dict[str, float] = {
-    "bf16": 2.0, "fp8": 1.0 + 4 / 16384, "int4": 0.5 + 4 / 128, "nvfp4": 0.5 + 1 / 16,
-}
 KV_BYTES: dict[str, float] = {"bf16": 2.0, "fp8": 1.0}
 GDN_CHUNK = 64  # chunk length of the chunked delta-rule kernel (prefill)
 
@@ -95,7 +91,7 @@ class Prepared:
         self.cfg, self.g, self.eng = cfg, g, eng
         self.eff = eff or c.family(gpu.family)
         tp = self.tp = cfg.tp
-        q = WEIGHT_BYTES[cfg.precision]
+        q = BYTES_PER_WEIGHT[cfg.precision]
         mtp_on = cfg.mtp > 0 and g.mtp_layers > 0
         # Weights: everything is sharded over the TP group (vocab-parallel embeddings, TP or EP experts,
         # TP vision encoder). Embeddings, lm_head and the vision encoder stay BF16 in quantised checkpoints.

@@ -18,8 +18,9 @@ from planner import __version__
 from planner.atomic import check_target, write_folder
 from planner.catalog import Catalog, data_dir
 from planner.errors import RequestError
-from planner.plan import Plan
-from planner.render.context import Context, RenderOptions, build_context
+from planner.fmt import num, usd
+from planner.plan import Api, Plan
+from planner.render.context import Context, RenderOptions, build_context, self_hosted_choices
 from planner.render.manifests import dump_yaml, render_kserve, render_manifests
 from planner.render.shell import shell_join
 
@@ -38,15 +39,11 @@ def _text_env() -> jinja2.Environment:
     return env
 
 
-def _fmt(value: float | None, unit: str) -> str:
-    return "n/a" if value is None else f"{value:,.0f} {unit}"
-
-
 def _doc_vars(ctx: Context, catalog: Catalog, kserve: bool, extra: list[str]) -> dict[str, Any]:
     d = ctx.deployment
     v = ctx.values
     gpu = catalog.gpu(d.gpu)
-    opt = ctx.plan.recommended
+    opt = ctx.option
     tv = ctx.template_vars()
     multinode = bool(v["multiNode"]["enabled"])
     return {
@@ -63,10 +60,10 @@ def _doc_vars(ctx: Context, catalog: Catalog, kserve: bool, extra: list[str]) ->
         "workload_kind": "LeaderWorkerSet groups" if multinode else "Deployment pods",
         "rollout_ref": f"leaderworkerset/{ctx.name}" if multinode else f"deployment/{ctx.name}",
         "multinode": multinode,
-        "ttft": _fmt(opt.ttft_ms, "ms"),
-        "tpot": _fmt(opt.tpot_ms, "ms"),
-        "capacity_rps": f"{opt.capacity_rps:,.2f}",
-        "monthly_cost": f"{opt.monthly_cost_usd:,.0f}",
+        "ttft": f"{num(opt.ttft_ms, 0)} ms",
+        "tpot": f"{num(opt.tpot_ms, 0)} ms",
+        "capacity_rps": num(opt.capacity_rps, 2),
+        "monthly_cost": usd(opt.monthly_cost_usd),
         "startup_budget_s": ctx.startup_budget_s,
         "weights_gb": f"{ctx.weights_bytes / 1e9:,.1f}",
         "autoscaler": v["autoscaling"]["mode"],
@@ -122,10 +119,13 @@ def render_files(
     extra = dict(extra_files or {})
     files: dict[str, bytes] = {}
     files["plan.json"] = (json.dumps(plan.model_dump(mode="json"), indent=2, sort_keys=True) + "\n").encode()
-    if plan.deployment is None:
+    if opts.option == 0 and isinstance(plan.recommended, Api):
         # A hosted-API recommendation: nothing to run, but the plan and the reports still apply.
+        api = plan.recommended
         api_readme = _text_env().get_template("artifacts/README-api.md.j2").render(
-            plan=plan, extra_files=sorted(extra), planner_version=__version__
+            option=api, monthly=usd(api.monthly_cost_usd), per_m=usd(api.usd_per_million_tokens, 2),
+            self_hosted=[(i, plan.options[i].label) for i in self_hosted_choices(plan)],
+            extra_files=sorted(extra), planner_version=__version__,
         )
         files["README.md"] = api_readme.encode()
         return _with_extra(files, extra)
@@ -171,7 +171,7 @@ def write_artifacts(
     opts = RenderOptions(
         autoscaler=autoscaler, kserve=kserve, name=base.name, namespace=base.namespace,
         node_selector=base.node_selector, storage_class=base.storage_class,
-        hf_token_secret=base.hf_token_secret, prometheus_address=base.prometheus_address,
+        hf_token_secret=base.hf_token_secret, prometheus_address=base.prometheus_address, option=base.option,
     )
     files = render_files(plan, catalog, opts, extra_files)
     return write_folder(out, files, force=force, executable=EXECUTABLE)

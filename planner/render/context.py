@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from planner.catalog import Catalog
-from planner.catalog.schema import Checkpoint, GpuSpec, ModelSpec, Precision
+from planner.catalog.params import estimate_checkpoint_bytes
+from planner.catalog.schema import Checkpoint, GpuSpec, ModelSpec
 from planner.errors import RequestError
-from planner.plan import Deployment, Plan
-from planner.render.engine import engine_args, engine_command, engine_image, engine_table
 from planner.k8s_names import check_label_key, check_label_value, check_name, slug
+from planner.plan import Deployment, Plan, SelfHosted
+from planner.render.engine import engine_args, engine_command, engine_image, engine_table
 from planner.render.validate import check_deployment, check_prometheus, check_storage_class
 
 Autoscaler = Literal["hpa", "keda", "none"]
@@ -41,6 +42,7 @@ class RenderOptions:
     storage_class: str | None = None
     hf_token_secret: str = "hf-token"
     prometheus_address: str | None = None
+    option: int = 0  # which of the plan's options (0 = recommended, N = the table's row N)
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Context:
     values: dict[str, Any]
     deployment: Deployment
     plan: Plan
+    option: SelfHosted
     launch_command: list[str]
     launch_env: dict[str, str]
     weights_bytes: int
@@ -93,12 +96,12 @@ class Context:
         }
 
 
-def _weights_bytes(model: ModelSpec, ckpt: Checkpoint, per_param: Mapping[Precision, float]) -> int:
+def _weights_bytes(model: ModelSpec, ckpt: Checkpoint) -> int:
     if ckpt.disk_bytes:
         return ckpt.disk_bytes
-    if model.params is None:
+    if model.architecture is None:
         raise RequestError(f"deployment.checkpoint: no size known for {ckpt.repo}")
-    return math.ceil(model.params.total * per_param[ckpt.precision])
+    return estimate_checkpoint_bytes(model.architecture, ckpt.precision)
 
 
 def _gib(n: float) -> str:
@@ -113,14 +116,28 @@ def _node_selector(gpu: GpuSpec, override: Mapping[str, str] | None) -> dict[str
     return dict(sorted(chosen.items()))
 
 
+def self_hosted_choices(plan: Plan) -> list[int]:
+    return [i for i, o in enumerate(plan.options) if isinstance(o, SelfHosted)]
+
+
+def chosen_option(plan: Plan, index: int) -> SelfHosted:
+    """The option `--option N` names, refusing an API (nothing to deploy) or a number not in the plan."""
+    deployable = ", ".join(map(str, self_hosted_choices(plan))) or "none"
+    if not 0 <= index < len(plan.options):
+        raise RequestError(f"--option: {index} is not in the plan (options 0-{len(plan.options) - 1}; "
+                           f"self-hosted: {deployable})")
+    o = plan.options[index]
+    if not isinstance(o, SelfHosted):
+        which = "the recommendation" if index == 0 else f"option {index}"
+        raise RequestError(f"--option: {which} is the hosted API {o.label}, there is nothing to deploy; "
+                           f"self-hosted options: {deployable}")
+    return o
+
+
 def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = None) -> Context:
     opts = options or RenderOptions()
-    d = plan.deployment
-    if d is None:
-        raise RequestError(
-            f"plan: the recommendation is the hosted API {plan.recommended.model}; "
-            "there is nothing to deploy (pick a self-hosted alternative)"
-        )
+    chosen = chosen_option(plan, opts.option)
+    d = chosen.deployment
     if opts.autoscaler not in ("hpa", "keda", "none"):
         raise RequestError(f"--autoscaler: {opts.autoscaler!r}; accepted: hpa, keda, none")
     checked = check_deployment(d, catalog)
@@ -142,7 +159,7 @@ def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = 
     name_label = check_label_value(d.model, "deployment.model")
 
     image = engine_image(d.engine, gpu)
-    weights = _weights_bytes(model, checked.checkpoint, sz.bytes_per_param)
+    weights = _weights_bytes(model, checked.checkpoint)
     # Every pod downloads the full snapshot (HF snapshot_download is per process), then loads it.
     budget = spec.startup_overhead_s + math.ceil(weights / sz.load_bandwidth_bytes_per_s)
     startup_failures = math.ceil(budget / sz.probe_period_s)
@@ -264,6 +281,7 @@ def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = 
         values=values,
         deployment=d,
         plan=plan,
+        option=chosen,
         launch_command=launch,
         launch_env={k: v for k, v in spec.env.items()},
         weights_bytes=weights,

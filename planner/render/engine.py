@@ -16,9 +16,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from planner.catalog import Catalog
-from planner.catalog.schema import Engine, GpuSpec, Precision
+from planner.catalog.schema import Engine, GpuSpec
 from planner.errors import RequestError
 from planner.plan import Deployment
+from planner.render.validate import check_deployment
 
 TABLE_PATH = Path(__file__).with_name("engine_flags.yaml")
 
@@ -75,7 +76,6 @@ class Qwen35(_Frozen):
 class Sizing(_Frozen):
     load_bandwidth_bytes_per_s: float = Field(gt=0)
     probe_period_s: int = Field(gt=0)
-    bytes_per_param: dict[Precision, float]
     cache_headroom: float = Field(ge=1)
     cpu_request_per_gpu: int = Field(gt=0)
     cpu_limit_per_gpu: int = Field(gt=0)
@@ -136,28 +136,6 @@ def _sglang_nextn(tokens: int) -> list[str]:
 _FORMATS: dict[str, Callable[[int], list[str]]] = {"vllm_mtp_json": _vllm_mtp, "sglang_nextn": _sglang_nextn}
 
 
-def check_parallelism(d: Deployment, gpu: GpuSpec) -> int:
-    """GPUs per pod; raises when the Deployment's parallel sizes do not multiply out."""
-    if d.tp * d.pp * d.dp != d.gpus_per_replica:
-        raise RequestError(
-            f"deployment.gpus_per_replica: {d.gpus_per_replica} != tp×pp×dp = {d.tp}×{d.pp}×{d.dp}"
-        )
-    if d.gpus_per_replica % d.nodes_per_replica:
-        raise RequestError(
-            f"deployment.nodes_per_replica: {d.gpus_per_replica} GPUs do not split evenly over "
-            f"{d.nodes_per_replica} nodes"
-        )
-    per_pod = d.gpus_per_replica // d.nodes_per_replica
-    if per_pod > gpu.gpus_per_node:
-        raise RequestError(
-            f"deployment.nodes_per_replica: {per_pod} GPUs per node exceeds {gpu.id}'s {gpu.gpus_per_node}"
-        )
-    if d.ep > 1 and d.engine == "vllm" and d.ep != d.tp * d.dp:
-        # vLLM's expert-parallel group is always TP×DP; any other size cannot be expressed.
-        raise RequestError(f"deployment.ep: vLLM needs ep = tp×dp = {d.tp * d.dp} or 1, got {d.ep}")
-    return per_pod
-
-
 def neutral_values(
     d: Deployment, *, node_rank: str = "$NODE_RANK", leader_address: str = "$LEADER_ADDRESS"
 ) -> dict[str, str | int | float | bool | None]:
@@ -204,14 +182,7 @@ def engine_args(
     `node_rank` and `leader_address` fill SGLang's multi-node flags (Kubernetes passes
     `$(LWS_WORKER_INDEX)`-style references; launch.sh passes shell variables).
     """
-    model = catalog.model(deployment.model)
-    gpu = catalog.gpu(deployment.gpu)
-    if deployment.engine not in model.engines:
-        raise RequestError(
-            f"deployment.engine: {deployment.model} lists no {deployment.engine} support; "
-            f"accepted: {', '.join(sorted(model.engines))}"
-        )
-    check_parallelism(deployment, gpu)
+    check_deployment(deployment, catalog)
     values = neutral_values(deployment, node_rank=node_rank, leader_address=leader_address)
     positional: list[str] = []
     args: list[str] = []

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 from planner.catalog import Catalog
 from planner.catalog.schema import Checkpoint, GpuSpec, ModelSpec
 from planner.errors import CatalogError, RequestError
-from planner.plan import Deployment
-from planner.render.engine import check_parallelism
+from planner.feasibility import Layout, check
 from planner.k8s_names import check_subdomain
+from planner.plan import Deployment
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def _gpu(d: Deployment, catalog: Catalog) -> GpuSpec:
 
 
 def check_deployment(d: Deployment, catalog: Catalog) -> Checked:
-    """The Deployment agrees with the catalog: model, GPU, checkpoint, precision, engine, GPU counts."""
+    """The Deployment agrees with the catalog (model, GPU, checkpoint) and passes the feasibility rules."""
     model = _model(d, catalog)
     gpu = _gpu(d, catalog)
     # Hugging Face repo ids are case-insensitive.
@@ -59,13 +59,11 @@ def check_deployment(d: Deployment, catalog: Catalog) -> Checked:
     if ckpt.precision != d.precision:
         raise RequestError(f"deployment.precision: {d.precision} does not match checkpoint {ckpt.repo} "
                            f"({ckpt.precision}); accepted: {ckpt.precision}")
-    if d.precision not in gpu.native_precisions:
-        raise RequestError(f"deployment.precision: {d.precision} does not run natively on {gpu.id}; "
-                           f"accepted: {', '.join(gpu.native_precisions)}")
-    if d.engine not in model.engines:
-        raise RequestError(f"deployment.engine: {model.id} lists no {d.engine} support; "
-                           f"accepted: {', '.join(sorted(model.engines))}")
-    return Checked(model=model, gpu=gpu, checkpoint=ckpt, gpus_per_pod=check_parallelism(d, gpu))
+    layout = Layout(tp=d.tp, ep=d.ep, pp=d.pp, dp=d.dp, gpus=d.gpus_per_replica, nodes=d.nodes_per_replica)
+    problem = check(model, gpu, d.precision, d.engine, layout).problem
+    if problem is not None:
+        raise RequestError(problem.at("deployment."))
+    return Checked(model=model, gpu=gpu, checkpoint=ckpt, gpus_per_pod=d.gpus_per_replica // d.nodes_per_replica)
 
 
 def check_storage_class(value: str | None) -> str:

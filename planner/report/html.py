@@ -10,9 +10,9 @@ import jinja2
 
 from planner import __version__
 from planner.catalog import data_dir
+from planner.fmt import tokens
 from planner.plan import Option, Plan
 from planner.report.charts import cost_vs_load_png, pareto_png
-from planner.fmt import tokens
 from planner.report.procurement import OptionCosts, Procurement
 
 TEMPLATE = "report.html.j2"
