@@ -25,13 +25,16 @@ def test_json_keys_are_stable(invoke: Callable[..., Result]) -> None:
     assert r.exit_code == 0, r.output
     plan = json.loads(r.output)
     assert {"request", "recommended", "alternatives", "rejected"} <= set(plan)
+    assert {"workload", "tco", "commit", "as_of"} <= set(plan)
     rec = plan["recommended"]
-    for key in ("model", "precision", "gpu", "tp", "ep", "replicas", "total_gpus", "engine", "deploy",
-                "provider", "instance", "monthly_cost_usd", "usd_per_million_tokens", "ttft_ms", "tpot_ms",
-                "capacity_rps", "quality"):
+    for key in ("model", "deploy", "deployment", "chosen", "costs", "monthly_cost_usd", "usd_per_million_tokens",
+                "ttft_ms", "tpot_ms", "capacity_rps", "capacity_tokens_per_day", "priced_rps", "priced_basis",
+                "quality", "buy_vs_rent", "api_breakeven"):
         assert key in rec
-    assert rec["deploy"] == "cloud"
-    assert rec["capacity_rps"] >= 2
+    for key in ("model", "checkpoint", "precision", "gpu", "tp", "ep", "replicas", "engine", "mtp_tokens"):
+        assert key in rec["deployment"]
+    assert rec["deploy"] == "cloud" and rec["chosen"]["kind"] == "cloud" and rec["chosen"] in rec["costs"]
+    assert rec["capacity_rps"] >= 2 and rec["priced_rps"] == 2 and rec["priced_basis"] == "arrival rate"
 
 
 def test_bad_task_is_one_line_exit_2(run_qwen_plan: Callable[..., CompletedProcess[str]]) -> None:
@@ -129,7 +132,7 @@ def test_api_needs_a_load_or_budget(run_qwen_plan: Callable[..., CompletedProces
     assert r.returncode == 1 and "give a load" in r.stderr
     ok = run_qwen_plan("--task", "chat", "--deploy", "api", "--rps", "1", "--format", "json")
     rec = json.loads(ok.stdout)["recommended"]
-    assert rec["deploy"] == "api" and rec["ttft_ms"] is None and rec["monthly_cost_usd"] > 0
+    assert rec["deploy"] == "api" and "ttft_ms" not in rec and rec["monthly_cost_usd"] > 0
 
 
 def test_missing_overlay_names_the_flag(run_qwen_plan: Callable[..., CompletedProcess[str]], tmp_path: Path) -> None:

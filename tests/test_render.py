@@ -12,7 +12,10 @@ from test_render_fixtures import dense_plan, moe_plan, multinode_plan
 
 from planner.catalog import Catalog
 from planner.errors import RequestError
+from planner.plan import Api, SelfHosted
 from planner.render import RenderOptions, render_files, write_artifacts
+from planner.request import Request
+from planner.solver import solve
 
 
 def _objects(files: dict[str, bytes]) -> dict[str, dict[str, Any]]:
@@ -145,11 +148,28 @@ def test_node_selector_override_and_names(catalog: Catalog) -> None:
         render_files(dense_plan(), catalog, RenderOptions(node_selector={"-bad": "x"}))
 
 
-def test_api_plan_has_nothing_to_deploy(catalog: Catalog) -> None:
-    plan = dense_plan().model_copy(update={"deployment": None})
+def test_api_plan_has_nothing_to_deploy_but_any_self_hosted_option_renders(catalog: Catalog) -> None:
+    plan = solve(Request(task="chat", rps=0.01), catalog)
+    assert isinstance(plan.recommended, Api)
     files = render_files(plan, catalog, extra_files={"report.html": b"<html></html>"})
     assert sorted(files) == ["README.md", "plan.json", "report.html"]
-    assert "nothing to deploy" in files["README.md"].decode()
+    readme = files["README.md"].decode()
+    assert "nothing to deploy" in readme
+    hosted = [i for i, o in enumerate(plan.options) if isinstance(o, SelfHosted)]
+    assert hosted, "the plan shows self-hosted alternatives"
+    for i in hosted:  # the README offers each by the number the plan's table shows
+        assert f"--option {i} " in readme
+    pick = plan.options[hosted[0]]
+    assert isinstance(pick, SelfHosted)
+    deployed = _objects(render_files(plan, catalog, RenderOptions(option=hosted[0])))["20-deployment.yaml"]
+    args = _pod_spec(deployed)["containers"][0]["args"]
+    assert pick.deployment.checkpoint in args and deployed["spec"]["replicas"] == pick.replicas
+    apis = [i for i, o in enumerate(plan.options) if isinstance(o, Api) and i > 0]
+    for i in apis:
+        with pytest.raises(RequestError, match=rf"^--option: option {i} is the hosted API .*self-hosted options: "):
+            render_files(plan, catalog, RenderOptions(option=i))
+    with pytest.raises(RequestError, match=r"^--option: 99 is not in the plan"):
+        render_files(plan, catalog, RenderOptions(option=99))
 
 
 def test_launch_script_is_the_same_server(catalog: Catalog) -> None:

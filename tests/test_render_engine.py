@@ -125,7 +125,8 @@ def test_only_accepted_flags_are_emitted(catalog: Catalog, engine: str, factory:
 def test_catalog_engine_flags_agree_with_mapping(catalog: Catalog, model_id: str, engine: str) -> None:
     """The catalog's published parser/MTP flags for each model are what engine_args emits."""
     support = catalog.model(model_id).engines[engine]  # type: ignore[index]
-    d = _dep(dense_plan, engine=engine).model_copy(update={"model": model_id})
+    fp8 = catalog.checkpoints_of(model_id)["fp8"].repo
+    d = _dep(dense_plan, engine=engine, model=model_id, checkpoint=fp8, tp=2, gpus_per_replica=2)
     emitted = _pairs(engine_args(d, catalog))
     for flags in (support.flags, support.tool_flags):
         for flag, value in _pairs(list(flags)).items():

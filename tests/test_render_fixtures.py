@@ -5,26 +5,35 @@ Importable helpers only; this module holds no tests.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from planner.plan import Deployment, Option, Plan
+from planner.catalog import load_catalog
+from planner.cost import CloudLine, tco_inputs
+from planner.plan import Deployment, Plan, SelfHosted, Workload
 from planner.request import Request
 
 
 def make_plan(**deployment: Any) -> Plan:
+    """A one-option Plan around a hand-written Deployment, priced at a made-up cloud rate."""
     d = Deployment(**deployment)
-    option = Option(
-        model=d.model, precision=d.precision, gpu=d.gpu, tp=d.tp, ep=d.ep, replicas=d.replicas,
-        total_gpus=d.gpus_per_replica * d.replicas, engine=d.engine, mtp_tokens=d.mtp_tokens,
-        deploy="cloud", provider="aws", instance="hand-built", instances=d.replicas,
-        monthly_cost_usd=12345.0, usd_per_million_tokens=0.5, ttft_ms=850.0, tpot_ms=28.0,
-        capacity_rps=4.2, capacity_tokens_per_day=1.0e9, batch_per_replica=d.max_num_seqs, quality=80.0,
+    line = CloudLine(provider="aws", offer_id="hand-built", monthly_usd=12345.0, as_of=dt.date(2026, 11, 1),
+                     stale=False, source="hand-built test fixture", instance_type="hand-built", commit="none",
+                     usd_per_instance_hour=12345.0 / 730 / d.replicas, instances=d.replicas,
+                     gpus_per_instance=d.gpus_per_replica, gpus_needed=d.total_gpus, hours_per_month=730.0)
+    option = SelfHosted(
+        model=d.model, deploy="cloud", deployment=d, chosen=line, costs=[line], quality=80.0,
+        monthly_cost_usd=12345.0, usd_per_million_tokens=0.5, ttft_ms=850.0, tpot_ms=28.0, capacity_rps=4.2,
+        capacity_tokens_per_day=1.0e9, priced_rps=4.0, priced_basis="arrival rate",
+        batch_per_replica=d.max_num_seqs,
     )
+    workload = Workload(task="chat", isl=2048, osl=512, prefix_hit=0.0, images_per_request=0, image_pixels=0,
+                        video_frames_per_request=0, frame_pixels=0, visual_tokens=0.0, ttft_ms=2000.0,
+                        tpot_ms=50.0, load="arrival_rate", arrival_rps=4.0, concurrency=None)
     return Plan(
-        version="0.1.0", request=Request(task="chat"),
-        resolved={"isl": 2048, "osl": 512, "ttft_ms": 2000.0, "tpot_ms": 50.0, "load": "4 rps"},
-        recommended=option, deployment=d, alternatives=[], rejected=[],
-        queueing_model="M/M/c per replica", candidates_evaluated=1,
+        version="0.1.0", request=Request(task="chat", rps=4.0), workload=workload, commit="none",
+        tco=tco_inputs(load_catalog().tco), as_of=dt.date(2026, 12, 1), recommended=option, alternatives=[],
+        rejected=[], queueing_model="M/M/c per replica", candidates_evaluated=1,
     )
 
 

@@ -1,173 +1,224 @@
-"""The procurement table of a hand-built plan: rows, packing, break-evens and stale flags."""
+"""The procurement table of a solved plan on hand-set prices: rows, break-evens, stale flags, JSON.
+
+The table only reads the Plan; every expected number below is worked out by hand from the prices
+set here and the chat task's shape (2,000 tokens in, half of them prefix-cached, 1,000 out).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-from typing import Any
 
 import pytest
-from test_cost import API, GPU_ONLY, SERVER, cloud, make_catalog
 
 from planner.catalog import Catalog
-from planner.plan import Deployment, Option, Plan
+from planner.catalog.schema import ApiOffer, CloudOffer, PurchaseOffer
+from planner.cost.lines import ApiLine, CloudLine, OnpremLine
+from planner.plan import Api, Plan, SelfHosted
 from planner.report import csv_text, procurement_table
 from planner.report.procurement import Procurement
 from planner.request import Request
+from planner.solver import solve
 
-TODAY = dt.date(2026, 6, 1)
-OLD_API = API.model_copy(update={"as_of": dt.date(2025, 1, 1)})  # > 12 months before TODAY
+TODAY = dt.date(2026, 12, 1)
+GPU = "h100-sxm"
+SRC = {"source": "hand-built test fixture", "as_of": dt.date(2026, 11, 1)}
+MONTH_S = 730 * 3600
 
 
-def report_catalog() -> Catalog:
-    return make_catalog(
-        purchase=[GPU_ONLY, SERVER],
-        clouds=[cloud("big", "aws", 8, 80.0, y1=56.0), cloud("one", "lambda", 1, 11.0)],
-        api=[OLD_API],
+def _cloud(oid: str, provider: str, gpus: int, od: float, y1: float | None = None) -> CloudOffer:
+    unknown = {"usd_per_hour_3y": "not sold", **({"usd_per_hour_1y": "not sold"} if y1 is None else {})}
+    return CloudOffer(id=oid, provider=provider, instance_type=f"{oid}-type", gpu=GPU, gpus=gpus, region="r1",
+                      usd_per_hour=od, usd_per_hour_1y=y1, unknown=unknown, source=f"{oid} price page",
+                      as_of=dt.date(2026, 1, 1))
+
+
+# Priced on 2025-06-01: over 12 months old on TODAY, so every row and break-even quoting it is STALE.
+OLD_API = ApiOffer(
+    id="flash-host", model="qwen3.5-35b-a3b", provider="host", max_context=262144, usd_per_m_cached_input=0.1,
+    tiers=[{"max_input_tokens": 32768, "usd_per_m_input": 0.4, "usd_per_m_output": 2.4},
+           {"max_input_tokens": 262144, "usd_per_m_input": 1.2, "usd_per_m_output": 4.8}],
+    source="host price page", as_of=dt.date(2025, 6, 1))
+SERVER = PurchaseOffer(id="h100-server", gpu=GPU, unit="server", gpus_per_unit=8, usd=300_000,
+                       includes_server=True, **SRC)
+
+
+def report_catalog(catalog: Catalog, api: ApiOffer = OLD_API) -> Catalog:
+    """Real models and tasks (the perf model needs real geometry), one GPU, hand-set prices."""
+    return dataclasses.replace(
+        catalog,
+        gpus={GPU: catalog.gpu(GPU)},
+        cloud={"big": _cloud("big", "aws", 8, 80.0, y1=56.0), "one": _cloud("one", "lambda", 1, 11.0)},
+        purchase={SERVER.id: SERVER},
+        api={api.id: api},
     )
 
 
-def _option(**kw: Any) -> Option:
-    base: dict[str, Any] = dict(
-        model="m1", precision="fp8", gpu="g1", tp=4, ep=1, replicas=3, total_gpus=12, engine="vllm",
-        mtp_tokens=0, deploy="cloud", provider="aws", instance="big-type", instances=2,
-        monthly_cost_usd=116_800.0, usd_per_million_tokens=44.44, ttft_ms=400.0, tpot_ms=30.0,
-        capacity_rps=2.4, capacity_tokens_per_day=5e8, batch_per_replica=32, quality=70.0,
-        price_as_of="2026-01-01",
-    )
-    return Option(**{**base, **kw})
+REQUEST = Request(task="chat", rps=0.5, precisions=("fp8",), engine="vllm")
 
 
-def make_plan(request: Request | None = None, prefix_hit: float | None = None) -> Plan:
-    req = request or Request(task="chat", rps=2.0)
-    rec = _option()
-    onprem = _option(deploy="onprem", provider=None, instance=None, monthly_cost_usd=17_046.4,
-                     tpot_ms=30.0, ttft_ms=400.0)
-    small = _option(tp=8, replicas=2, total_gpus=16, monthly_cost_usd=116_800.0, tpot_ms=22.0, quality=71.0)
-    api = _option(precision=None, gpu=None, tp=0, ep=0, replicas=0, total_gpus=0, engine=None, deploy="api",
-                  provider="host", instance=None, instances=0, monthly_cost_usd=10_512.0, ttft_ms=None,
-                  tpot_ms=None, capacity_rps=2.0, batch_per_replica=0, quality=68.0, stale_price=True,
-                  price_as_of="2025-01-01")
-    dep = Deployment(model="m1", checkpoint="org/m1-FP8", precision="fp8", kv_dtype="bf16", engine="vllm",
-                     gpu="g1", tp=4, ep=1, gpus_per_replica=4, nodes_per_replica=1, replicas=3,
-                     max_model_len=8192, max_num_seqs=32, max_num_batched_tokens=8192, mtp_tokens=0,
-                     gpu_memory_utilization=0.9, language_model_only=True)
-    return Plan(
-        version="test", request=req,
-        resolved={"task": "chat", "isl": 2000, "osl": 500, "arrival_rps": req.rps, "ttft_ms": 2000.0,
-                  "tpot_ms": 50.0, "concurrency": req.concurrency, "prefix_hit": prefix_hit},
-        recommended=rec, deployment=dep, alternatives=[onprem, small, api], rejected=[],
-        queueing_model="M/D/c", candidates_evaluated=10,
-    )
+def make_plan(catalog: Catalog, request: Request = REQUEST, api: ApiOffer = OLD_API) -> Plan:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("QWEN_PLAN_TODAY", TODAY.isoformat())
+        return solve(request, report_catalog(catalog, api), with_analysis=True)
 
 
 @pytest.fixture(scope="module")
-def proc() -> Procurement:
-    return procurement_table(make_plan(), report_catalog(), today=TODAY)
+def plan(catalog: Catalog) -> Plan:
+    return make_plan(catalog)
 
 
-def test_workload_from_the_arrival_rate(proc: Procurement) -> None:
-    w = proc.options[0].workload
-    assert w.requests_month == pytest.approx(2 * 730 * 3600)  # 5,256,000
-    assert w.input_tokens_month == pytest.approx(5_256_000 * 2000)
-    assert w.output_tokens_month == pytest.approx(5_256_000 * 500)
+@pytest.fixture(scope="module")
+def proc(plan: Plan) -> Procurement:
+    return procurement_table(plan)
 
 
-def test_rows_of_the_recommended_option(proc: Procurement) -> None:
-    rows = proc.options[0].rows
-    got = [(r.line.kind, r.line.provider, r.line.basis, round(r.line.monthly_usd, 2)) for r in rows]
+CLOUD_REQUEST = Request(task="chat", rps=0.5, precisions=("fp8",), engine="vllm", deploy="cloud")
+
+
+def test_workload_is_the_options_priced_rate(proc: Procurement) -> None:
+    for o in proc.options:
+        w = o.workload
+        assert (w.rps, w.basis) == (o.option.priced_rps, o.option.priced_basis) == (0.5, "arrival rate")
+        assert w.requests_month == pytest.approx(0.5 * MONTH_S)  # 1,314,000
+        assert w.input_tokens_month == pytest.approx(1_314_000 * 2000)
+        assert w.output_tokens_month == pytest.approx(1_314_000 * 1000)
+        assert w.cached_fraction == 0.5
+
+
+def test_rows_are_the_options_ways_of_paying(proc: Procurement) -> None:
+    api, hosted, big = proc.options
+    assert isinstance(api.option, Api) and isinstance(hosted.option, SelfHosted)
+    for o in proc.options:
+        assert [r.line for r in o.rows] == o.option.costs
+        assert [r.chosen for r in o.rows].count(True) == 1
+        chosen = next(r for r in o.rows if r.chosen)
+        assert chosen.line == o.option.chosen and chosen.line.monthly_usd == pytest.approx(o.option.monthly_cost_usd)
+    got = [(r.line.kind, r.line.provider, r.line.basis, round(r.line.monthly_usd, 2)) for r in hosted.rows]
+    capex = 300_000 / (1 - proc.tco.network_fraction)
+    on = hosted.onprem
+    assert on is not None and isinstance(on.line, OnpremLine)
     assert got == [
-        # TP4 replicas: 2 per 8-GPU instance -> 2 instances; lambda's 1-GPU instance cannot hold a TP4 replica
-        ("cloud", "aws", "on-demand", 2 * 80 * 730),
-        ("cloud", "aws", "1y", 2 * 56 * 730),
-        # 16 GPUs as 2 servers at 300,000 (host included) / 0.8 network = 750,000 capex over 60 months
-        ("onprem", "on-prem", "5y depreciation", round(12_500 + 1226.4 + 2520 + 800, 2)),
-        # 10,512 M input × $0.4 + 2,628 M output × $2.4
-        ("api", "host", "api", 10_512.0),
+        ("cloud", "lambda", "on-demand", 11 * 730),  # one TP1 replica on the 1-GPU instance
+        ("cloud", "aws", "on-demand", 80 * 730),  # ... or a whole 8-GPU instance
+        ("cloud", "aws", "1y", 56 * 730),
+        ("onprem", "on-prem", "5y depreciation", round(on.line.monthly_usd, 2)),
+        # 2,628 M input (half cached) × (0.5 × 0.4 + 0.5 × 0.1) + 1,314 M output × 2.4
+        ("api", "host", "api", 3810.6),
     ]
-    assert [r.chosen for r in rows] == [True, False, False, False]
-    assert rows[0].usd_per_m_output == pytest.approx(116_800 / 2628)
+    assert on.line.capex_usd == pytest.approx(capex)  # one server, network share on top
+    assert on.line.depreciation_monthly == pytest.approx(capex / 60)
+    assert on.line.monthly_usd == pytest.approx(on.line.depreciation_monthly + on.line.opex_monthly)
+    assert [r.chosen for r in hosted.rows] == [False, False, False, True, False]
+    assert hosted.rows[0].usd_per_m_output == pytest.approx(8030 / 1314)
+    assert [r.line.kind for r in api.rows] == ["api"] and api.rows[0].chosen
+    assert api.rows[0].usd_per_m_output == pytest.approx(3810.6 / 1314)
+    # the 122B model has no API: its rows are cloud and on-prem only
+    assert {r.line.kind for r in big.rows} == {"cloud", "onprem"}
 
 
-def test_break_evens(proc: Procurement) -> None:
-    o = proc.options[0]
-    assert o.buy_vs_rent_months == pytest.approx(750_000 / (116_800 - 4546.4))
-    assert o.buy_vs_rent_against == "aws big-type (on-demand)"
-    # blended API price for 2000 in / 500 out: $0.002 per request = $8e-7 per token
-    assert o.api_breakeven_tokens_month == pytest.approx(116_800 / 8e-7)
-    api_option = proc.options[3]
-    assert api_option.api_breakeven_tokens_month is None
-    assert [r.line.kind for r in api_option.rows] == ["api"]
+def test_break_evens_are_the_plans(proc: Procurement) -> None:
+    api, hosted, big = proc.options
+    assert api.buy_vs_rent is None and api.api_breakeven is None
+    bvr = hosted.buy_vs_rent
+    assert bvr is not None and bvr.against == "lambda one-type (on-demand)" and not bvr.against_stale
+    on = hosted.onprem
+    assert on is not None and isinstance(on.line, OnpremLine)
+    assert bvr.months == pytest.approx(on.line.capex_usd / (8030 - on.line.opex_monthly))
+    be = hosted.api_breakeven
+    # blended API price for 2000 in (half cached) / 1000 out: (1000 × 0.4 + 1000 × 0.1 + 1000 × 2.4) / 3000 per M
+    assert be is not None and be.against == "host API" and be.against_stale
+    assert be.tokens_month == pytest.approx(on.line.monthly_usd / (2900 / 3000 / 1e6))
+    assert big.api_breakeven is None
+    data = json.loads(proc.to_json())["options"][1]
+    assert data["buy_vs_rent_months"] == pytest.approx(bvr.months)
+    assert data["api_breakeven_tokens_month"] == pytest.approx(be.tokens_month)
+    assert data["api_breakeven_against_stale"] is True
 
 
-def test_overrides_come_from_the_request() -> None:
-    plan = make_plan(Request(task="chat", rps=2.0, years=3, power_price=0.2))
-    p = procurement_table(plan, report_catalog(), today=TODAY)
-    on = p.options[0].onprem
-    assert on is not None
-    assert on.line.detail["depreciation_monthly"] == pytest.approx(750_000 / 36)
-    assert on.line.detail["power_monthly"] == pytest.approx(2 * 1226.4)
+def test_overrides_come_from_the_request(catalog: Catalog) -> None:
+    p = procurement_table(make_plan(catalog, REQUEST.model_copy(update={"years": 3, "power_price": 0.2})))
+    assert (p.tco.years, p.tco.power_usd_per_kwh) == (3, 0.2)
+    on = p.options[1].onprem
+    assert on is not None and isinstance(on.line, OnpremLine)
     assert on.line.basis == "3y depreciation"
+    assert on.line.depreciation_monthly == pytest.approx(on.line.capex_usd / 36)
+    assert on.line.power_usd_per_kwh == 0.2
+    assert json.loads(p.to_json())["tco"]["years"] == 3
 
 
 def test_stale_prices_are_listed_and_in_the_csv(proc: Procurement) -> None:
     assert len(proc.stale) == 1 and proc.stale[0].startswith("flash-host (api, host)")
+    assert "2025-06-01" in proc.stale[0] and str(TODAY) in proc.stale[0]
     text = csv_text(proc)
     api_lines = [ln for ln in text.splitlines() if ",api,host," in ln]
-    assert api_lines and all("STALE" in ln for ln in api_lines)
-    assert all("STALE" not in ln for ln in text.splitlines() if ",cloud," in ln)
+    assert len(api_lines) == 2 and all("STALE" in ln for ln in api_lines)
+    assert all("STALE" not in ln for ln in text.splitlines() if ",cloud," in ln or ",onprem," in ln)
 
 
-def test_json_is_deterministic_and_complete(proc: Procurement) -> None:
-    again = procurement_table(make_plan(), report_catalog(), today=TODAY)
+def test_json_is_deterministic_and_complete(catalog: Catalog, proc: Procurement) -> None:
+    again = procurement_table(make_plan(catalog))
     assert proc.to_json() == again.to_json()
     data = json.loads(proc.to_json())
-    assert [o["index"] for o in data["options"]] == [1, 2, 3, 4]
-    assert {s["offer_id"] for s in data["sources"]} == {"big", "g1-server", "flash-host"}
+    assert [o["index"] for o in data["options"]] == [1, 2, 3]
+    assert data["options"][0]["recommended"] and data["options"][0]["option"]["deploy"] == "api"
+    assert {s["offer_id"] for s in data["sources"]} == {"big", "one", "h100-server", "flash-host"}
+    assert [s["stale"] for s in data["sources"] if s["offer_id"] == "flash-host"] == [True]
+    assert data["options"][1]["workload"]["output_tokens_month"] == pytest.approx(1.314e9)
+    assert [r["chosen"] for r in data["options"][1]["rows"]] == [False, False, False, True, False]
+    assert data["as_of"] == TODAY.isoformat() and data["commit"] == "none"
+    assert data["baseline_monthly_usd"] == pytest.approx(3810.6)
+    assert [p["multiplier"] for p in data["sensitivity"]] == [0.5, 1.0, 2.0, 5.0]
 
 
-def test_load_curve_and_its_break_even(proc: Procurement) -> None:
+def test_load_curve_is_the_plans(plan: Plan, proc: Procurement) -> None:
     c = proc.curves
-    assert c is not None and c.option.index == 1
+    assert c is not None and c is plan.load_curves
+    assert c.option == 1  # the first self-hosted option (the API is recommended)
     assert [s.kind for s in c.series] == ["cloud", "onprem", "api"]
-    assert c.series[2].multipliers[0] == pytest.approx(0.01)
-    assert c.series[2].multipliers[-1] == pytest.approx(10.0)
-    assert c.series[2].monthly_usd[0] == pytest.approx(10_512 * 0.01)
-    # At low load one TP4 replica still needs a whole server: 6,250 + 613.2 + 1,260 + 400 = 8,523.2
-    assert c.series[1].monthly_usd[0] == pytest.approx(8523.2)
-    # Each server (2 replicas, 0.8x the load) costs 8,523.2 while the API bills 8,409.6 for the same
-    # volume, so the API stays cheaper at every load shown: no break-even to mark
-    assert c.crossings == ()
+    assert c.multipliers[0] == pytest.approx(0.01) and c.multipliers[-1] == pytest.approx(10.0)
+    assert c.series[2].monthly_usd[0] == pytest.approx(3810.6 * 0.01)
+    # one lambda GPU (8,030) beats the API's 3,810.6 × m from m = 2.107
+    (cl,) = [x for x in c.crossings if x.label == "cloud beats API"]
+    assert cl.multiplier == pytest.approx(8030 / 3810.6) and cl.monthly_usd == pytest.approx(8030)
 
 
-def test_break_even_with_a_dearer_api() -> None:
-    dear = OLD_API.model_copy(update={"tiers": [t.model_copy(update={
-        "usd_per_m_input": 2 * t.usd_per_m_input, "usd_per_m_output": 2 * t.usd_per_m_output})
-        for t in OLD_API.tiers]})
-    cat = make_catalog(purchase=[GPU_ONLY, SERVER], clouds=[cloud("big", "aws", 8, 80.0)], api=[dear])
-    c = procurement_table(make_plan(), cat, today=TODAY).curves
-    assert c is not None
-    # API = 21,024 × m; one server (up to 2 replicas, m <= 0.8) costs 8,523.2 -> m = 0.4054
-    (on,) = [x for x in c.crossings if x.label == "on-prem beats API"]
-    assert on.multiplier == pytest.approx(8523.2 / 21_024)
-    assert on.monthly_usd == pytest.approx(8523.2)
+def test_concurrency_load_prices_the_api_at_the_solvers_rate(catalog: Catalog) -> None:
+    """Closed loop: self-hosted options by Little's law at their own latency, the API at the solver's rate."""
+    plan = make_plan(catalog, Request(task="chat", concurrency=2, precisions=("fp8",), engine="vllm"))
+    p = procurement_table(plan)
+    hosted = [o for o in p.options if isinstance(o.option, SelfHosted)]
+    apis = [o for o in p.options if isinstance(o.option, Api)]
+    assert hosted and apis
+    for o in hosted:
+        h = o.option
+        assert isinstance(h, SelfHosted)
+        assert o.workload.basis == "concurrency (Little's law)"
+        # 2 in flight / (TTFT + 1000 × TPOT) at this option's own latency
+        assert o.workload.rps == pytest.approx(2 / ((h.ttft_ms + 1000 * h.tpot_ms) / 1000), rel=1e-3)
+    for o in apis:
+        assert o.workload.basis == "concurrency at the assumed API latency"
+        # the solver's rate, not 2 users at the SLO targets (2 / (1.5 s + 1000 × 40 ms) = 0.048 req/s)
+        assert o.workload.rps == o.option.priced_rps and o.workload.rps > 0.1
+        line = o.rows[0].line
+        assert isinstance(line, ApiLine)
+        assert line.monthly_usd == pytest.approx(o.option.monthly_cost_usd)
+        assert line.output_tokens_month == pytest.approx(o.workload.output_tokens_month, rel=1e-6)
 
 
-def test_concurrency_load_prices_the_api_at_the_solvers_rate() -> None:
-    """Closed loop: self-hosted options by Little's law at their own latency, the API at its capacity_rps."""
-    plan = make_plan(Request(task="chat", concurrency=64))
-    p = procurement_table(plan, report_catalog(), today=TODAY)
-    hosted, api = p.options[0].workload, p.options[3].workload
-    # 64 in flight / (0.4 s TTFT + 500 × 30 ms TPOT) = 64 / 15.4 s
-    assert hosted.rps == pytest.approx(64 / 15.4)
-    assert hosted.basis == "concurrency (Little's law)"
-    # the solver priced the API at 2.0 req/s (its capacity_rps), not 64 / (2 s + 500 × 50 ms) = 2.37
-    assert api.rps == pytest.approx(2.0)
-    assert api.basis == "concurrency at the assumed API latency"
-    line = p.options[3].rows[0].line
-    # 2 req/s × 2,628,000 s = 5,256,000 requests: 10,512 M input × $0.4 + 2,628 M output × $2.4
-    assert line.monthly_usd == pytest.approx(10_512.0)
-    assert line.monthly_usd == pytest.approx(plan.alternatives[2].monthly_cost_usd)
+def test_cloud_rows_bill_whole_instances(catalog: Catalog) -> None:
+    p = procurement_table(make_plan(catalog, CLOUD_REQUEST))
+    assert all(o.option.deploy == "cloud" for o in p.options)
+    for o in p.options:
+        for r in o.rows:
+            if isinstance(r.line, CloudLine):
+                assert r.line.monthly_usd == pytest.approx(r.line.usd_per_instance_hour * r.line.instances * 730)
+                assert r.line.gpus >= r.line.gpus_needed
+    rec = p.options[0]
+    chosen = rec.chosen
+    assert chosen is not None and isinstance(chosen.line, CloudLine)
+    assert (chosen.line.provider, chosen.line.basis) == ("lambda", "on-demand")
 
 
 def test_the_cost_table_flags_stale_prices_in_rows_and_break_evens(proc: Procurement) -> None:
@@ -178,7 +229,7 @@ def test_the_cost_table_flags_stale_prices_in_rows_and_break_evens(proc: Procure
     console = Console(width=200, record=True, highlight=False, color_system=None)
     print_procurement(proc, console)
     text = console.export_text()
-    # 4 options each show the stale host API row
-    assert sum(1 for ln in text.splitlines() if "host" in ln and "2025-01-01 STALE" in ln) == 4
+    # options 1 and 2 show the stale host API row
+    assert sum(1 for ln in text.splitlines() if "host" in ln and "2025-06-01 STALE" in ln) == 2
     assert "tokens/month (vs host API, a STALE price)" in text
-    assert "(vs aws big-type (on-demand))" in text  # a fresh price is not flagged
+    assert "(vs lambda one-type (on-demand))" in text  # a fresh price is not flagged

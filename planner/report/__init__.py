@@ -6,25 +6,23 @@ from planner.report.html import html_text, write_html
 from planner.report.procurement import (
     CostRow,
     OptionCosts,
+    PricedLoad,
     Procurement,
-    Workload,
-    option_label,
     procurement_table,
-    workload_of,
+    way_of_paying,
 )
 from planner.report.xlsx import write_xlsx, xlsx_bytes
 
 __all__ = [
     "CostRow",
     "OptionCosts",
+    "PricedLoad",
     "Procurement",
-    "Workload",
     "csv_text",
     "html_text",
-    "option_label",
     "procurement_table",
     "report_files",
-    "workload_of",
+    "way_of_paying",
     "write_csv",
     "write_html",
     "write_xlsx",

@@ -12,7 +12,9 @@ from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from planner.report.curves import LoadCurves
+from planner.cost.curves import LoadCurves
+from planner.fmt import tokens
+from planner.plan import Api, SelfHosted
 from planner.report.procurement import OptionCosts, Procurement
 
 # Fixed colours so the screenshot test (and readers) can recognise each series.
@@ -35,7 +37,7 @@ STALE_NOTE = "STALE = price over 12 months old"
 
 def plotted_price_stale(o: OptionCosts) -> bool:
     """Whether the price a chart plots for this option (the solver's way of paying) is stale."""
-    return o.option.stale_price or any(r.line.stale for r in o.rows if r.chosen)
+    return o.option.stale_price
 
 
 def point_label(o: OptionCosts) -> str:
@@ -55,17 +57,17 @@ def pareto_figure(proc: Procurement) -> Figure:
     with rc_context(cast(Any, _RC)):
         fig = Figure(figsize=(8, 4.6))
         ax = fig.add_subplot()
-        hosted = [o for o in proc.options if o.option.tpot_ms is not None]
-        apis = [o for o in proc.options if o.option.tpot_ms is None]
+        hosted = [(o, o.option) for o in proc.options if isinstance(o.option, SelfHosted)]
+        apis = [o for o in proc.options if isinstance(o.option, Api)]
         qualities = [o.option.quality for o in proc.options] or [0.0]
         qmin, qmax = min(qualities), max(qualities)
         if qmax - qmin < 1e-9:
             qmin, qmax = qmin - 1, qmax + 1
-        top = max((o.option.tpot_ms or 0.0 for o in hosted), default=50.0)
+        top = max((h.tpot_ms for _, h in hosted), default=50.0)
         if hosted:
-            xs = [max(o.option.monthly_cost_usd, 1e-2) for o in hosted]
-            ys = [o.option.tpot_ms or 0.0 for o in hosted]
-            sc = ax.scatter(xs, ys, c=[o.option.quality for o in hosted], cmap="viridis", vmin=qmin,
+            xs = [max(h.monthly_cost_usd, 1e-2) for _, h in hosted]
+            ys = [h.tpot_ms for _, h in hosted]
+            sc = ax.scatter(xs, ys, c=[h.quality for _, h in hosted], cmap="viridis", vmin=qmin,
                             vmax=qmax, s=70, edgecolors="#333333", zorder=3)
             fig.colorbar(sc, ax=ax, label="task quality score")
             front: list[tuple[float, float]] = []
@@ -81,13 +83,13 @@ def pareto_figure(proc: Procurement) -> Figure:
         if apis:
             ax.scatter([], [], marker="s", color=COLORS["api"], label="hosted API (latency not modelled)")
         for o in proc.options:
-            y = o.option.tpot_ms if o.option.tpot_ms is not None else api_y
+            y = o.option.tpot_ms if isinstance(o.option, SelfHosted) else api_y
             ax.annotate(point_label(o), (max(o.option.monthly_cost_usd, 1e-2), y), textcoords="offset points",
                         xytext=(6, 4), fontsize=8, color="#b8860b" if plotted_price_stale(o) else "black")
         if any(plotted_price_stale(o) for o in proc.options):
             ax.plot([], [], linestyle="none", label=STALE_NOTE)
         rec = proc.options[0].option
-        ax.scatter([max(rec.monthly_cost_usd, 1e-2)], [rec.tpot_ms if rec.tpot_ms is not None else api_y],
+        ax.scatter([max(rec.monthly_cost_usd, 1e-2)], [rec.tpot_ms if isinstance(rec, SelfHosted) else api_y],
                    marker="*", s=320, color=COLORS["recommended"], edgecolors="black", zorder=4,
                    label="recommended (option 1)")
         ax.set_xscale("log")
@@ -100,21 +102,14 @@ def pareto_figure(proc: Procurement) -> Figure:
         return fig
 
 
-def _fmt_tokens(t: float) -> str:
-    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if t >= scale:
-            return f"{t / scale:.3g}{unit}"
-    return f"{t:.3g}"
-
-
 def cost_vs_load_png(curves: LoadCurves, proc: Procurement) -> bytes:
     """Monthly cost against token volume for one option's hardware, API line and break-evens marked."""
     with rc_context(cast(Any, _RC)):
         fig = Figure(figsize=(8, 4.6))
         ax = fig.add_subplot()
         base = curves.tokens_month_at_1x
+        xs = [m * base for m in curves.multipliers]
         for s in curves.series:
-            xs = [m * base for m in s.multipliers]
             if s.kind == "api":
                 ax.plot(xs, s.monthly_usd, color=COLORS["api"], linewidth=2, label=s.label)
             else:
@@ -122,13 +117,14 @@ def cost_vs_load_png(curves: LoadCurves, proc: Procurement) -> bytes:
         for c in curves.crossings:
             ax.scatter([c.multiplier * base], [c.monthly_usd], marker="o", s=80, facecolors="white",
                        edgecolors=COLORS["recommended"], linewidths=2, zorder=4)
-            ax.annotate(f"{c.label}\n{_fmt_tokens(c.multiplier * base)} tok/mo", (c.multiplier * base,
+            ax.annotate(f"{c.label}\n{tokens(c.multiplier * base)} tok/mo", (c.multiplier * base,
                         c.monthly_usd), textcoords="offset points", xytext=(8, -22), fontsize=7)
         if curves.crossings:
             ax.scatter([], [], marker="o", facecolors="white", edgecolors=COLORS["recommended"],
                        label="break-even")
-        pts = [(1.0, proc.baseline_monthly_usd)] + [(p.multiplier, p.monthly_usd) for p in proc.sensitivity]
-        solved = [(m * base, v) for m, v in pts if v is not None and v > 0]
+        # The solver's re-plans (1× included) of the recommendation at each load.
+        solved = [(p.multiplier * base, p.monthly_usd) for p in proc.sensitivity
+                  if p.monthly_usd is not None and p.monthly_usd > 0]
         if proc.sensitivity and solved:
             ax.scatter([p[0] for p in solved], [p[1] for p in solved], marker="D", color=COLORS["solver"],
                        zorder=5, label="solver's re-plan (sensitivity)")
@@ -140,7 +136,7 @@ def cost_vs_load_png(curves: LoadCurves, proc: Procurement) -> bytes:
             ax.set_ylim(min(values) / 1.5, max(values) * 1.5)
         ax.set_xlabel("tokens per month, input + output (log scale)")
         ax.set_ylabel("monthly cost, USD")
-        ax.set_title(f"Cost vs load: option {curves.option.index} hardware against the API")
+        ax.set_title(f"Cost vs load: option {curves.option + 1} hardware against the API")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(loc="upper left", fontsize=8)
         fig.tight_layout()

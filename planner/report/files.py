@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
-
-from planner.catalog import Catalog
-from planner.cost import SensitivityPoint
 from planner.plan import Plan
 from planner.report.csv_out import csv_text
 from planner.report.html import html_text
@@ -14,15 +9,12 @@ from planner.report.procurement import procurement_table
 from planner.report.xlsx import xlsx_bytes
 
 
-def report_files(
-    plan: Plan,
-    catalog: Catalog,
-    *,
-    today: dt.date | None = None,
-    sensitivity: Sequence[SensitivityPoint] = (),
-) -> dict[str, bytes]:
-    """{"procurement.xlsx", "procurement.csv", "procurement.json", "report.html"} -> file bytes."""
-    proc = procurement_table(plan, catalog, today=today, sensitivity=sensitivity)
+def report_files(plan: Plan) -> dict[str, bytes]:
+    """{"procurement.xlsx", "procurement.csv", "procurement.json", "report.html"} -> file bytes.
+
+    Charts and the sensitivity table need a plan solved `with_analysis=True`; without it they are left out.
+    """
+    proc = procurement_table(plan)
     return {
         "procurement.csv": csv_text(proc).encode("utf-8"),
         "procurement.json": (proc.to_json() + "\n").encode("utf-8"),

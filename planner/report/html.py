@@ -10,43 +10,45 @@ import jinja2
 
 from planner import __version__
 from planner.catalog import data_dir
-from planner.fmt import tokens
-from planner.plan import Option, Plan
+from planner.fmt import DASH, num, tokens, usd
+from planner.plan import Plan, SelfHosted
 from planner.report.charts import cost_vs_load_png, pareto_png
-from planner.report.procurement import OptionCosts, Procurement
+from planner.report.procurement import Option, OptionCosts, Procurement, way_of_paying
+from planner.terms import commit_phrase
 
 TEMPLATE = "report.html.j2"
 
 
 def _usd(v: float | None) -> str:
-    return "—" if v is None else f"${v:,.2f}"
+    return usd(v, 2)
 
 
-def _n(v: float | None, digits: int = 1) -> str:
-    return "—" if v is None else f"{v:,.{digits}f}"
+def _stale(text: str, stale: bool) -> str:
+    """A break-even is only as good as the price it is measured against: say so where it is quoted."""
+    return f"{text} (STALE price)" if stale else text
 
 
 def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _way(o: Option) -> str:
-    return " ".join(x for x in (o.deploy, o.provider, o.instance) if x)
-
-
 def _option_pairs(o: Option) -> list[tuple[str, str]]:
-    pairs = [("Model", o.model), ("Deploy", _way(o))]
-    if o.gpu is not None:
+    pairs = [("Model", o.model), ("Deploy", way_of_paying(o))]
+    if isinstance(o, SelfHosted):
         pairs += [("Precision", str(o.precision)), ("GPU", f"{o.total_gpus}× {o.gpu}"),
                   ("Parallelism", f"TP{o.tp}, EP{o.ep}, {o.replicas} replicas"), ("Engine", str(o.engine)),
                   ("MTP speculative tokens", str(o.mtp_tokens)),
                   ("Batch per replica", str(o.batch_per_replica))]
     pairs += [("Monthly cost", _usd(o.monthly_cost_usd)),
-              ("Cost per M output tokens", _usd(o.usd_per_million_tokens)),
-              ("p95 TTFT", f"{_n(o.ttft_ms)} ms"), ("p95 TPOT", f"{_n(o.tpot_ms, 2)} ms"),
-              ("Capacity", f"{_n(o.capacity_rps, 3)} req/s, {tokens(o.capacity_tokens_per_day)} tokens/day"),
-              ("Quality", _n(o.quality, 2)),
-              ("Price as of", f"{o.price_as_of or '—'}{' (STALE)' if o.stale_price else ''}")]
+              ("Cost per M output tokens", _usd(o.usd_per_million_tokens))]
+    if isinstance(o, SelfHosted):
+        pairs += [("p95 TTFT", f"{num(o.ttft_ms)} ms"), ("p95 TPOT", f"{num(o.tpot_ms, 2)} ms")]
+    else:
+        pairs += [("p95 TTFT / TPOT", "the provider's (not modelled)")]
+    pairs += [("Capacity", f"{num(o.capacity_rps, 3)} req/s, {tokens(o.capacity_tokens_per_day)} tokens/day"),
+              ("Priced at", f"{num(o.priced_rps, 3)} req/s ({o.priced_basis})"),
+              ("Quality", num(o.quality, 2)),
+              ("Price as of", f"{o.price_as_of}{' (STALE)' if o.stale_price else ''}")]
     return pairs
 
 
@@ -54,7 +56,7 @@ def _rows(o: OptionCosts, refs: dict[str, int]) -> list[dict[str, Any]]:
     return [
         {"kind": r.line.kind, "provider": r.line.provider, "instance": r.line.instance or "",
          "basis": r.line.basis, "instances": r.line.instances, "gpus": r.line.gpus,
-         "capex": _usd(r.line.capex_usd) if r.line.capex_usd else "—", "monthly": _usd(r.line.monthly_usd),
+         "capex": _usd(r.line.capex_usd) if r.line.capex_usd else DASH, "monthly": _usd(r.line.monthly_usd),
          "per_m": _usd(r.usd_per_m_output), "chosen": r.chosen, "as_of": r.line.as_of.isoformat(),
          "stale": r.line.stale, "source_ref": refs[r.line.offer_id]}
         for r in o.rows
@@ -63,39 +65,33 @@ def _rows(o: OptionCosts, refs: dict[str, int]) -> list[dict[str, Any]]:
 
 def _option_summary(o: OptionCosts, refs: dict[str, int]) -> dict[str, Any]:
     opt = o.option
-    bvr = "—"
-    if o.buy_vs_rent_against is not None:
-        bvr = (f"{o.buy_vs_rent_months:.1f} months vs {o.buy_vs_rent_against}" if o.buy_vs_rent_months
-               is not None else f"never within the depreciation life, vs {o.buy_vs_rent_against}")
-    be = "—"
-    if o.api_breakeven_tokens_month is not None:
-        be = f"{tokens(o.api_breakeven_tokens_month)} tokens/month vs {o.api_breakeven_against}"
+    bvr = DASH
+    if (b := o.buy_vs_rent) is not None:
+        bvr = _stale(f"{b.months:.1f} months vs {b.against}" if b.months is not None
+                     else f"never within the depreciation life, vs {b.against}", b.against_stale)
+    be = DASH
+    if (a := o.api_breakeven) is not None:
+        be = _stale(f"{tokens(a.tokens_month)} tokens/month vs {a.against}", a.against_stale)
     stale_rows = [r.line for r in o.rows if r.line.stale]
-    stale_labels = {ln.label for ln in stale_rows}
-    # A break-even against a stale price is only as good as that price: say so where it is quoted.
-    if o.buy_vs_rent_against in stale_labels:
-        bvr += " (STALE price)"
-    if o.api_breakeven_against in stale_labels:
-        be += " (STALE price)"
     stale_text = "; ".join(sorted({f"{ln.label} as of {ln.as_of}" for ln in stale_rows}))
     on = o.onprem
     onprem_detail = None
-    if on is not None:
-        d = on.line.detail
-        onprem_detail = (f"capex {_usd(on.line.capex_usd)} up front ({on.line.offer_id}, network "
-                         f"{_usd(d['network_usd'])}), then {_usd(d['depreciation_monthly'])}/month "
-                         "depreciation "
-                         f"+ {_usd(d['power_monthly'])} energy + {_usd(d['colo_monthly'])} colocation "
-                         f"+ {_usd(d['ops_monthly'])} operations ({_n(d['it_kw'])} kW IT load).")
+    if on is not None and on.line.kind == "onprem":
+        ln = on.line
+        onprem_detail = (f"capex {_usd(ln.capex_usd)} up front ({ln.offer_id}, network "
+                         f"{_usd(ln.network_usd)}), then {_usd(ln.depreciation_monthly)}/month depreciation "
+                         f"+ {_usd(ln.power_monthly)} energy + {_usd(ln.colo_monthly)} colocation "
+                         f"+ {_usd(ln.ops_monthly)} operations ({num(ln.it_kw)} kW IT load).")
     w = o.workload
     return {
-        "index": o.index, "label": o.label, "recommended": o.recommended, "way": _way(opt),
+        "index": o.index, "label": o.label, "recommended": o.recommended, "way": way_of_paying(opt),
         "monthly": _usd(opt.monthly_cost_usd), "per_m": _usd(opt.usd_per_million_tokens),
-        "ttft": _n(opt.ttft_ms), "tpot": _n(opt.tpot_ms, 2), "quality": _n(opt.quality, 2),
-        "stale": bool(stale_rows), "stale_text": f"STALE: {stale_text}" if stale_rows else "—",
+        "ttft": num(opt.ttft_ms) if isinstance(opt, SelfHosted) else DASH,
+        "tpot": num(opt.tpot_ms, 2) if isinstance(opt, SelfHosted) else DASH, "quality": num(opt.quality, 2),
+        "stale": bool(stale_rows), "stale_text": f"STALE: {stale_text}" if stale_rows else DASH,
         "buy_vs_rent": bvr, "breakeven": be,
         "rows": _rows(o, refs), "onprem_detail": onprem_detail,
-        "workload": (f"{_n(w.rps, 3)} req/s ({w.basis}), {w.input_per_request} in / {w.osl} out tokens "
+        "workload": (f"{num(w.rps, 3)} req/s ({w.basis}), {num(w.input_per_request, 0)} in / {w.osl} out tokens "
                      "per request = "
                      f"{tokens(w.input_tokens_month)} input + {tokens(w.output_tokens_month)} output "
                      "tokens/month"),
@@ -112,7 +108,7 @@ def html_text(plan: Plan, proc: Procurement) -> str:
         marks = "; ".join(f"{c.label} at {tokens(c.multiplier * curves.tokens_month_at_1x)} tokens/month "
                           f"({c.multiplier:.2g}× the request)" for c in curves.crossings)
         marks = marks or "none between 0.01× and 10×"
-        load_caption = (f"Option {curves.option.index}'s hardware priced at 0.01× to 10× the request's load "
+        load_caption = (f"Option {curves.option + 1}'s hardware priced at 0.01× to 10× the request's load "
                         f"(replicas added as load grows), against the API billed per token. Break-even: "
                         f"{marks}." + (" Black diamonds: the solver's own re-plan at each load."
                                        if proc.sensitivity else ""))
@@ -124,7 +120,7 @@ def html_text(plan: Plan, proc: Procurement) -> str:
                       ("GPUs per replica", f"{d.gpus_per_replica} on {d.nodes_per_replica} node(s)"),
                       ("Replicas", str(d.replicas)), ("KV cache dtype", d.kv_dtype),
                       ("max_model_len", str(d.max_model_len)), ("max_num_seqs", str(d.max_num_seqs))]
-    workload = [(k, "—" if v is None else str(v)) for k, v in sorted(plan.resolved.items())]
+    workload = [(k, DASH if v is None else str(v)) for k, v in sorted(plan.workload.model_dump(mode="json").items())]
     t = proc.tco
     assumptions = [
         ("Depreciation", f"{t.years:g} years"), ("Power", f"${t.power_usd_per_kwh:g}/kWh, PUE {t.pue:g}"),
@@ -132,13 +128,13 @@ def html_text(plan: Plan, proc: Procurement) -> str:
         ("Server price ÷ GPU price", f"{t.server_overhead_factor:g} (GPU-only quotes)"),
         ("Network share of capex", f"{t.network_fraction:.0%}"),
         ("Colocation", f"${t.colo_usd_per_kw_month:g}/kW-month on provisioned IT kW"),
-        ("Operations", f"${t.ops_usd_per_gpu_month:g}/GPU-month"), ("Hours per month", "730"),
+        ("Operations", f"${t.ops_usd_per_gpu_month:g}/GPU-month"), ("Hours per month", f"{t.hours_per_month:g}"),
         ("TCO source", f"{t.source} (as of {t.as_of})"),
     ]
     ctx = {
         "title": f"Deployment plan and procurement: {plan.request.task} on {proc.options[0].label}",
         "version": __version__, "as_of": proc.as_of.isoformat(),
-        "commit": "on-demand" if proc.commit == "none" else f"{proc.commit} commitment",
+        "commit": commit_phrase(proc.commit),
         "stale": proc.stale, "recommended": _option_pairs(plan.recommended), "deployment": deployment,
         "workload": workload, "pareto_png": _data_uri(pareto_png(proc)),
         "load_png": _data_uri(load_png) if load_png else None, "load_caption": load_caption,

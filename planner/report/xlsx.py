@@ -18,8 +18,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
-from planner.cost import CostLine
-from planner.report.procurement import OptionCosts, Procurement
+from planner.cost.lines import ApiLine, CloudLine, OnpremLine
+from planner.report.procurement import OptionCosts, Procurement, cloud_basis, way_of_paying
+from planner.terms import COMMITS, commit_basis
 
 USD = '#,##0.00'
 BOLD = Font(bold=True)
@@ -28,7 +29,7 @@ STALE_FILL = PatternFill("solid", fgColor="FFF2CC")
 INPUT_FONT = Font(color="1F4E79")  # blue = an input a buyer may overwrite
 ASSUMPTIONS = "Assumptions"
 
-# (key, label, unit, attribute of TcoInputs or None for hours)
+# (attribute of TcoInputs, label, unit)
 _ASSUMPTION_ROWS: tuple[tuple[str, str, str], ...] = (
     ("hours_per_month", "Hours per month", "h"),
     ("power_usd_per_kwh", "Power price", "USD/kWh"),
@@ -90,7 +91,7 @@ def _assumptions(wb: Workbook, proc: Procurement) -> dict[str, str]:
     s.heading(f"From: {proc.tco.source} (as of {proc.tco.as_of}); request overrides applied")
     refs: dict[str, str] = {}
     for key, label, unit in _ASSUMPTION_ROWS:
-        value = 730.0 if key == "hours_per_month" else float(getattr(proc.tco, key))
+        value = float(getattr(proc.tco, key))
         addr = s.put(label, value, key, unit, is_input=True)
         refs[key] = _sheet_ref(ASSUMPTIONS, _abs("B", int(addr[1:])))
     ws.column_dimensions["A"].width = 48
@@ -98,27 +99,25 @@ def _assumptions(wb: Workbook, proc: Procurement) -> dict[str, str]:
     return refs
 
 
-def _cloud_block(s: _Sheet, ln: CostLine, a: dict[str, str]) -> dict[str, str]:
-    d = ln.detail
-    price = s.put("Instance price", d["usd_per_instance_hour"], unit="USD/hour", is_input=True, fmt=USD)
-    inst = s.put("Instances", int(d["instances"]), is_input=True)
-    per = s.put("GPUs per instance", int(d["gpus_per_instance"]), is_input=True)
+def _cloud_block(s: _Sheet, ln: CloudLine, a: dict[str, str]) -> dict[str, str]:
+    price = s.put("Instance price", ln.usd_per_instance_hour, unit="USD/hour", is_input=True, fmt=USD)
+    inst = s.put("Instances", ln.instances, is_input=True)
+    per = s.put("GPUs per instance", ln.gpus_per_instance, is_input=True)
     hours = s.put("Hours per month", f"={a['hours_per_month']}", unit="h")
     monthly = s.put("Monthly", f"={price}*{inst}*{hours}", unit="USD/month", fmt=USD)
     return {"monthly": monthly, "capex": "0", "gpus": f"{inst}*{per}", "units": inst}
 
 
-def _onprem_block(s: _Sheet, ln: CostLine, a: dict[str, str]) -> dict[str, str]:
-    d = ln.detail
-    price = s.put(f"Purchase price ({ln.offer_id})", d["unit_usd"], unit="USD per unit", is_input=True,
+def _onprem_block(s: _Sheet, ln: OnpremLine, a: dict[str, str]) -> dict[str, str]:
+    price = s.put(f"Purchase price ({ln.offer_id})", ln.unit_usd, unit="USD per unit", is_input=True,
                   fmt=USD)
-    units = s.put("Units", int(d["units"]), is_input=True)
-    per = s.put("GPUs per unit", int(d["gpus_per_unit"]), is_input=True)
+    units = s.put("Units", ln.units, is_input=True)
+    per = s.put("GPUs per unit", ln.gpus_per_unit, is_input=True)
     gpus = s.put("GPUs", f"={units}*{per}")
-    servers = s.put("Servers", ln.instances, is_input=True)
+    servers = s.put("Servers", ln.servers, is_input=True)
     overhead = s.put(
         "Server overhead factor",
-        1 if d["includes_server"] else f"={a['server_overhead_factor']}",
+        1 if ln.includes_server else f"={a['server_overhead_factor']}",
         unit="1 = quote includes the server",
     )
     hardware = s.put("Hardware", f"={price}*{units}*{overhead}", unit="USD", fmt=USD)
@@ -126,7 +125,7 @@ def _onprem_block(s: _Sheet, ln: CostLine, a: dict[str, str]) -> dict[str, str]:
     capex = s.put("Capex (up front)", f"={hardware}/(1-{net})", unit="USD", fmt=USD)
     years = s.put("Depreciation period", f"={a['years']}", unit="years")
     dep = s.put("Depreciation", f"={capex}/({years}*12)", unit="USD/month", fmt=USD)
-    tdp = s.put("GPU TDP", d["gpu_tdp_kw"], unit="kW", is_input=True)
+    tdp = s.put("GPU TDP", ln.gpu_tdp_kw, unit="kW", is_input=True)
     spf = s.put("Server draw ÷ GPU TDP", f"={a['server_power_factor']}")
     itkw = s.put("IT load (provisioned)", f"={gpus}*{tdp}*{spf}", unit="kW")
     util = s.put("Utilisation", f"={a['utilization']}")
@@ -141,18 +140,17 @@ def _onprem_block(s: _Sheet, ln: CostLine, a: dict[str, str]) -> dict[str, str]:
     opex = s.put("Opex (energy + colocation + operations)", f"={energy}+{colo}+{ops}", unit="USD/month",
                  fmt=USD)
     monthly = s.put("Monthly (depreciation + opex)", f"={dep}+{opex}", unit="USD/month", fmt=USD)
-    return {"monthly": monthly, "capex": capex, "gpus": gpus, "units": servers, "opex": opex}
+    return {"monthly": monthly, "capex": capex, "gpus": gpus, "units": servers, "opex": opex, "years": years}
 
 
-def _api_block(s: _Sheet, ln: CostLine, load: dict[str, str]) -> dict[str, str]:
-    d = ln.detail
-    bound = d.get("tier_max_input_tokens")
-    s.put("Price tier", f"requests up to {int(bound)} input tokens" if bound else "open-ended tier")
-    pin = s.put("Input price", d["usd_per_m_input"], unit="USD per M tokens", is_input=True)
-    pcache = s.put("Cached input price", d["usd_per_m_cached_input"], unit="USD per M tokens", is_input=True)
+def _api_block(s: _Sheet, ln: ApiLine, load: dict[str, str]) -> dict[str, str]:
+    bound = ln.tier_max_input_tokens
+    s.put("Price tier", f"requests up to {bound} input tokens" if bound else "open-ended tier")
+    pin = s.put("Input price", ln.usd_per_m_input, unit="USD per M tokens", is_input=True)
+    pcache = s.put("Cached input price", ln.usd_per_m_cached_input, unit="USD per M tokens", is_input=True)
     # One cached share per sheet (a workload input), so the API totals and the break-even agree.
     cf = s.put("Cached share of input", f"={load['cached']}", unit="fraction")
-    pout = s.put("Output price", d["usd_per_m_output"], unit="USD per M tokens", is_input=True)
+    pout = s.put("Output price", ln.usd_per_m_output, unit="USD per M tokens", is_input=True)
     tin = s.put("Input tokens per month", f"={load['input_m']}", unit="M tokens")
     tout = s.put("Output tokens per month", f"={load['output_m']}", unit="M tokens")
     monthly = s.put("Monthly", f"={tin}*((1-{cf})*{pin}+{cf}*{pcache})+{tout}*{pout}", unit="USD/month",
@@ -203,9 +201,9 @@ def _option_sheet(wb: Workbook, o: OptionCosts, a: dict[str, str], as_of: str) -
     for r in o.rows:
         ln = r.line
         s.heading(ln.label + ("  — STALE PRICE" if ln.stale else ""))
-        if ln.kind == "cloud":
+        if isinstance(ln, CloudLine):
             blocks.append(_cloud_block(s, ln, a))
-        elif ln.kind == "onprem":
+        elif isinstance(ln, OnpremLine):
             blocks.append(_onprem_block(s, ln, a))
         else:
             blocks.append(_api_block(s, ln, load))
@@ -245,8 +243,8 @@ def _min_of(sheet: str, col: str, rows: list[int]) -> str:
     return "MIN(" + ",".join(_sheet_ref(sheet, f"{col}{r}") for r in sorted(rows)) + ")"
 
 
-# Cloud bases in the order cost.COMMITS prices them; one summary column each, never mixed.
-CLOUD_BASES = ("on-demand", "1y", "3y")
+# Cloud bases in the order the commitments are priced; one summary column each, never mixed.
+CLOUD_BASES = tuple(commit_basis(c) for c in COMMITS)
 
 
 def summary_header(basis: str) -> tuple[str, ...]:
@@ -261,7 +259,7 @@ def summary_header(basis: str) -> tuple[str, ...]:
 def _summary(ws: Worksheet, proc: Procurement, sheets: list[dict[str, Any]]) -> None:
     s = _Sheet(ws)
     s.heading("Procurement summary", TITLE)
-    basis = "on-demand" if proc.commit == "none" else proc.commit
+    basis = cloud_basis(proc.commit)
     s.heading(f"Prices checked on {proc.as_of}; cloud basis for buy-vs-rent: {basis}; on-prem "
               f"{proc.tco.years:g}-year depreciation (see {ASSUMPTIONS}). Every figure below is a formula "
               "over the option sheets.")
@@ -277,7 +275,7 @@ def _summary(ws: Worksheet, proc: Procurement, sheets: list[dict[str, Any]]) -> 
         idx = {kind: [r for r, cr in at if cr.line.kind == kind] for kind in ("cloud", "onprem", "api")}
         chosen = next((r for r, cr in at if cr.chosen), None)
         opt = o.option
-        way = f"{opt.deploy} {opt.provider or ''} {opt.instance or ''}".replace("  ", " ").strip()
+        way = way_of_paying(opt)
         # The chosen row's live total, so an edited price moves the summary too; the solver's own
         # figure only when no row matches its way of paying.
         values: list[Any] = [o.index, o.label + (" (recommended)" if o.recommended else ""), way,
@@ -290,18 +288,21 @@ def _summary(ws: Worksheet, proc: Procurement, sheets: list[dict[str, Any]]) -> 
         values.append(f"={_sheet_ref(name, f'G{on}')}" if on else "")
         values.append(f"={_sheet_ref(name, f'H{on}')}" if on else "")
         values.append(f"={_min_of(name, 'H', idx['api'])}" if idx["api"] else "")
-        if on and rent_rows and o.buy_vs_rent_against is not None:
-            opex = _sheet_ref(name, sh["blocks"][o.rows.index(o.onprem)]["opex"]) if o.onprem else "0"
+        if on and rent_rows and o.onprem is not None and o.buy_vs_rent is not None:
+            block = sh["blocks"][o.rows.index(o.onprem)]
+            opex, years = _sheet_ref(name, block["opex"]), _sheet_ref(name, block["years"])
             rent = _min_of(name, "H", rent_rows)
-            values.append(f'=IF({rent}-{opex}>0,{_sheet_ref(name, f"G{on}")}/({rent}-{opex}),"never")')
+            months = f'{_sheet_ref(name, f"G{on}")}/({rent}-{opex})'
+            # Paying back only after the hardware is written off is no payback: "never", as in the JSON.
+            values.append(f'=IF({rent}-{opex}>0,IF({months}>{years}*12,"never",{months}),"never")')
         else:
             values.append("")
-        if o.api_breakeven_tokens_month is not None and idx["api"]:
+        if o.api_breakeven is not None and idx["api"]:
             api_block = sh["blocks"][sh["rows"].index(idx["api"][0])]
             selfhost = _sheet_ref(name, f"H{chosen}") if chosen else repr(opt.monthly_cost_usd)
             i_, o_, cf = (_sheet_ref(name, sh["load"][k2]) for k2 in ("isl", "osl", "cached"))
             pin, pcache, pout = (_sheet_ref(name, api_block[k2]) for k2 in ("pin", "pcache", "pout"))
-            # The same blended price as planner.cost.api_usd_per_token: cached input at its own price.
+            # The blended price the break-even is measured at: cached input at its own price.
             per_token = f"({i_}*((1-{cf})*{pin}+{cf}*{pcache})+{o_}*{pout})/({i_}+{o_})"
             values.append(f"={selfhost}/({per_token})")
         else:
