@@ -15,6 +15,13 @@ def num(v: float | None, digits: int = 1) -> str:
     return DASH if v is None else f"{v:,.{digits}f}"
 
 
+def quantity(v: float | None, digits: int = 2) -> str:
+    """A catalog quantity: thousands separators, at most `digits` decimals, no trailing zeros."""
+    if v is None:
+        return DASH
+    return f"{v:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{v:,.0f}"
+
+
 def tokens(t: float) -> str:
     """A token count in k/M/B/T with three significant digits."""
     for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):

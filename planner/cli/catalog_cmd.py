@@ -22,6 +22,7 @@ from planner.catalog.yaml_io import display_path
 from planner.cli.common import catalog_option, get_catalog
 from planner.cost.staleness import is_stale, stale_entries
 from planner.errors import CatalogError
+from planner.fmt import num, quantity
 
 Format = Literal["table", "json", "yaml"]
 E = TypeVar("E", bound=BaseModel)
@@ -66,17 +67,6 @@ def _emit_tables(tables: list[Table]) -> None:
     click.echo(buf.getvalue().rstrip())
 
 
-def _num(value: float | None, digits: int = 2) -> str:
-    """A quantity: thousands separators, at most `digits` decimals, no trailing zeros."""
-    if value is None:
-        return "—"
-    return f"{value:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:,.0f}"
-
-
-def _usd(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:,.{digits}f}"
-
-
 def _as_of(entry: Any) -> str:
     return f"{entry.as_of} ⚠ stale" if is_stale(entry.as_of) else str(entry.as_of)
 
@@ -100,10 +90,10 @@ def _models_table(cat: Catalog) -> Table:
         rows.append([
             m.id,
             "yes" if m.open_weights else f"no (hosts {m.hosted_twin_of})",
-            _num(p.total / 1e9) + "B" if p else "—",
-            _num(p.active / 1e9) + "B" if p and p.active else "—",
+            quantity(p.total / 1e9) + "B" if p else "—",
+            quantity(p.active / 1e9) + "B" if p and p.active else "—",
             f"{a.num_layers} ({a.n_full_layers} full)" if a else "—",
-            _num(a.native_context) if a else "—",
+            quantity(a.native_context) if a else "—",
             ", ".join(c.precision for c in m.checkpoints) or "—",
             str(len(m.benchmarks)),
             ", ".join(sorted(o.provider for o in cat.api_offers_for(m.id))) or "—",
@@ -120,10 +110,10 @@ def _gpus_table(cat: Catalog) -> Table:
     for g in sorted(cat.gpus.values(), key=lambda g: (g.vendor, g.year, g.id)):
         per_gpu = [o.usd_per_hour / o.gpus for o in cat.offers_for(g.id) if o.usd_per_hour]
         rows.append([
-            g.id, g.family, _num(g.memory_gb), _num(g.memory_gib_usable, 1), _num(g.bandwidth_tb_s, 3),
-            _num(g.tflops.bf16), _num(g.tflops.fp8), _num(g.tflops.fp4), ", ".join(g.native_precisions),
-            f"{g.interconnect} {_num(g.interconnect_gb_s)}", _num(g.tdp_w),
-            _usd(min(per_gpu)) if per_gpu else "—",
+            g.id, g.family, quantity(g.memory_gb), quantity(g.memory_gib_usable, 1), quantity(g.bandwidth_tb_s, 3),
+            quantity(g.tflops.bf16), quantity(g.tflops.fp8), quantity(g.tflops.fp4), ", ".join(g.native_precisions),
+            f"{g.interconnect} {quantity(g.interconnect_gb_s)}", quantity(g.tdp_w),
+            num(min(per_gpu), 2) if per_gpu else "—",
         ])
     return _table(
         "GPUs (dense TFLOPS; cheapest on-demand $/GPU-h in the catalog)",
@@ -134,26 +124,26 @@ def _gpus_table(cat: Catalog) -> Table:
 
 
 def _per_gpu(total: float | None, gpus: int) -> str:
-    return _usd(total / gpus, 3) if total else "—"
+    return num(total / gpus, 3) if total else "—"
 
 
 def _offer_tables(cat: Catalog) -> list[Table]:
     cloud = [
-        [o.id, o.provider, o.instance_type, o.gpu, str(o.gpus), o.region, _usd(o.usd_per_hour, 3),
+        [o.id, o.provider, o.instance_type, o.gpu, str(o.gpus), o.region, num(o.usd_per_hour, 3),
          _per_gpu(o.usd_per_hour, o.gpus), _per_gpu(o.usd_per_hour_1y, o.gpus),
          _per_gpu(o.usd_per_hour_3y, o.gpus), _as_of(o)]
         for o in sorted(cat.cloud.values(), key=lambda o: (o.gpu, o.provider, o.id))
     ]
     purchase = [
-        [p.id, p.gpu, p.unit, str(p.gpus_per_unit), _usd(p.usd, 0), _usd(p.usd / p.gpus_per_unit, 0),
+        [p.id, p.gpu, p.unit, str(p.gpus_per_unit), num(p.usd, 0), num(p.usd / p.gpus_per_unit, 0),
          "yes" if p.includes_server else "no", _as_of(p)]
         for p in sorted(cat.purchase.values(), key=lambda p: (p.gpu, p.id))
     ]
     api = [
         [a.id, a.model, a.provider,
-         "; ".join(f"≤{_num(t.max_input_tokens)}: {t.usd_per_m_input}/{t.usd_per_m_output}"
+         "; ".join(f"≤{quantity(t.max_input_tokens)}: {t.usd_per_m_input}/{t.usd_per_m_output}"
                    if t.max_input_tokens else f"{t.usd_per_m_input}/{t.usd_per_m_output}" for t in a.tiers),
-         _usd(a.usd_per_m_cached_input, 3), _num(a.max_context), _as_of(a)]
+         num(a.usd_per_m_cached_input, 3), quantity(a.max_context), _as_of(a)]
         for a in sorted(cat.api.values(), key=lambda a: (a.model, a.id))
     ]
     tco = cat.tco
@@ -176,12 +166,12 @@ def _tasks_table(cat: Catalog) -> Table:
         s = t.shape
         media = []
         if s.images_per_request:
-            media.append(f"{_num(s.images_per_request)} img × {_num(s.image_pixels)} px")
+            media.append(f"{quantity(s.images_per_request)} img × {quantity(s.image_pixels)} px")
         if s.video_frames_per_request:
-            media.append(f"{_num(s.video_frames_per_request)} frames × {_num(s.video_frame_pixels)} px")
+            media.append(f"{quantity(s.video_frames_per_request)} frames × {quantity(s.video_frame_pixels)} px")
         rows.append([
-            t.id, ", ".join(f"{w.benchmark} {w.weight:g}" for w in t.quality), _num(s.isl), _num(s.osl),
-            "; ".join(media) or "—", f"{s.prefix_hit:.0%}", _num(t.targets.ttft_ms), _num(t.targets.tpot_ms),
+            t.id, ", ".join(f"{w.benchmark} {w.weight:g}" for w in t.quality), quantity(s.isl), quantity(s.osl),
+            "; ".join(media) or "—", f"{s.prefix_hit:.0%}", quantity(t.targets.ttft_ms), quantity(t.targets.tpot_ms),
         ])
     return _table(
         "Tasks (quality = weighted card benchmarks; p95 targets)",

@@ -54,7 +54,7 @@ def why(plan: Plan) -> list[str]:
     if w.has_load:
         lines.append(f"cheapest option meeting the load, TTFT ≤ {w.ttft_ms} ms and TPOT ≤ {w.tpot_ms} ms"
                      + (f", quality ≥ {plan.request.min_quality}" if plan.request.min_quality else "")
-                     + (f" within ${plan.request.budget:,.0f}/month" if plan.request.budget else ""))
+                     + (f" within {usd(plan.request.budget)}/month" if plan.request.budget else ""))
     else:
         lines.append("highest task quality within the budget; capacity is what one replica sustains at the SLO")
     lines.append(f"{plan.candidates_evaluated} candidate configurations evaluated; "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from planner import perf
+from planner.fmt import usd
 from planner.plan import Rejection
 from planner.solver import queueing
 from planner.solver.choose import Blocked, Rank
@@ -34,7 +35,7 @@ def rejections(s: Search, feasible: list[Candidate], blocked: Blocked, order: Ra
             continue
         seen.add(c.label())
         constraint, shortfall = v[0]
-        detail = (f"${c.monthly_cost_usd:,.0f}/month is ${shortfall:,.0f} over budget" if constraint == "budget"
+        detail = (f"{usd(c.monthly_cost_usd)}/month is {usd(shortfall)} over budget" if constraint == "budget"
                   else f"quality {c.quality:.1f} is {shortfall:.1f} below the minimum")
         cfg = c.sized.cfg if c.sized is not None else None
         out.append(Rejection(
@@ -54,7 +55,7 @@ def near_misses(s: Search, blocked: Blocked) -> list[str]:
             continue
         _, c = min(cands, key=lambda t: t[0])
         if constraint == "budget":
-            hints.append(f"budget must be at least ${c.monthly_cost_usd:,.0f}/month ({c.describe()}, {c.deploy})")
+            hints.append(f"budget must be at least {usd(c.monthly_cost_usd)}/month ({c.describe()}, {c.deploy})")
         else:
             # quality is already rounded to 2 decimals and compared as such: this value is feasible.
             hints.append(f"--min-quality must be at most {c.quality:.2f} ({c.describe()})")
@@ -130,7 +131,7 @@ def notes(cand: Candidate, res: Resolved, s: Search) -> list[str]:
                 out.append(f"the budget buys up to {n} such replicas: about {cap:.2f} req/s")
     if cand.deploy == "onprem":
         t = s.catalog.tco
-        out.append(f"on-prem: ${cand.line.capex_usd:,.0f} up front; the monthly figure is "
+        out.append(f"on-prem: {usd(cand.line.capex_usd)} up front; the monthly figure is "
                    f"{req.years or t.depreciation_years:g}-year depreciation plus power"
                    + ("" if t.colo_usd_per_kw_month or t.ops_usd_per_gpu_month else
                       " (no colocation, staff or cost of capital: add them in a catalog overlay)"))
