@@ -21,7 +21,7 @@ KEYS = ("model", "precision", "gpu", "tp", "replicas", "engine", "mtp", "deploy"
 
 
 def signature(o: dict[str, Any]) -> dict[str, Any]:
-    if "deployment" in o or o.get("deploy") == "api" and "chosen" in o:  # typed Plan
+    if "deployment" in o or (o.get("deploy") == "api" and "chosen" in o):  # typed Plan
         d = o.get("deployment") or {}
         chosen = o["chosen"]
         return {

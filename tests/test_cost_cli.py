@@ -36,8 +36,8 @@ def test_overrides_reach_the_onprem_rows(invoke: Callable[..., Result]) -> None:
     assert onprem, "h100-sxm has a purchase price in the catalog"
     for row in onprem:
         assert row["basis"] == "3y depreciation"
-        assert row["detail"]["power_usd_per_kwh"] == 0.2
-        assert row["detail"]["depreciation_monthly"] == pytest.approx(row["capex_usd"] / 36)
+        assert row["power_usd_per_kwh"] == 0.2
+        assert row["depreciation_monthly"] == pytest.approx(row["capex_usd"] / 36)
 
 
 def test_table_sensitivity_and_reports(invoke: Callable[..., Result], tmp_path: Path) -> None:

@@ -13,8 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from test_report_procurement import TODAY, make_plan, report_catalog
+from test_report_procurement import make_plan
 
+from planner.catalog import Catalog
+from planner.plan import Plan
 from planner.report import html_text, procurement_table, report_files
 from planner.report.charts import COLORS, STALE_NOTE, pareto_figure
 
@@ -22,8 +24,13 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture(scope="module")
-def page() -> str:
-    return html_text(make_plan(), procurement_table(make_plan(), report_catalog(), today=TODAY))
+def plan(catalog: Catalog) -> Plan:
+    return make_plan(catalog)
+
+
+@pytest.fixture(scope="module")
+def page(plan: Plan) -> str:
+    return html_text(plan, procurement_table(plan))
 
 
 def _images(html: str) -> dict[str, Image.Image]:
@@ -47,7 +54,7 @@ def test_page_is_self_contained(page: str) -> None:
 
 def test_prices_carry_sources_and_stale_flags(page: str) -> None:
     assert 'id="stale-prices"' in page and "flash-host (api, host)" in page
-    for offer in ("big", "g1-server", "flash-host"):
+    for offer in ("big", "one", "h100-server", "flash-host"):
         assert re.search(rf'<tr id="source-\d+"[^>]*><td>\[\d+\]</td><td>{offer}</td>', page), offer
     assert "big price page" in page and "2026-01-01" in page
     assert page.count(" STALE") >= 2  # in the option tables and in the sources
@@ -56,21 +63,25 @@ def test_prices_carry_sources_and_stale_flags(page: str) -> None:
 def test_the_comparison_table_names_each_options_stale_prices(page: str) -> None:
     table = page.split("<h2>Cost comparison</h2>", 1)[1].split("</table>", 1)[0]
     rows = re.findall(r"<tr class=\"[^\"]*\"><td>(\d+)</td>(.*?)</tr>", table)
-    assert [r[0] for r in rows] == ["1", "2", "3", "4"]
-    # every option is also offered via the stale host API: each row says so in words, not just colour
-    for _, cells in rows:
-        assert "<td>STALE: host API as of 2025-01-01</td>" in cells
-    # option 1's break-even is against that stale API price; its buy-vs-rent (fresh cloud) is not flagged
-    first = rows[0][1]
-    assert "vs host API (STALE price)" in first
-    assert re.search(r"months vs aws big-type \(on-demand\)</td>", first)
+    assert [r[0] for r in rows] == ["1", "2", "3"]
+    # options 1 (the API) and 2 (its model self-hosted) are priced against the stale host API: each row
+    # says so in words, not just colour; option 3 (the 122B model, no API) has no stale price
+    for _, cells in rows[:2]:
+        assert "<td>STALE: host API as of 2025-06-01</td>" in cells
+    assert "STALE" not in rows[2][1]
+    # option 2's break-even is against that stale API price; its buy-vs-rent (fresh cloud) is not flagged
+    second = rows[1][1]
+    assert "vs host API (STALE price)" in second
+    assert re.search(r"months vs lambda one-type \(on-demand\)</td>", second)
+    # the API option has neither break-even
+    assert rows[0][1].count("<td>—</td>") >= 2
 
 
-def test_pareto_labels_and_legend_flag_stale_prices() -> None:
-    proc = procurement_table(make_plan(), report_catalog(), today=TODAY)
+def test_pareto_labels_and_legend_flag_stale_prices(plan: Plan) -> None:
+    proc = procurement_table(plan)
     ax = pareto_figure(proc).axes[0]
-    # only option 4's plotted price (the API it is priced by) is stale; 1-3 plot fresh cloud/on-prem prices
-    assert sorted(t.get_text() for t in ax.texts) == ["1", "2", "3", "4 STALE"]
+    # only option 1's plotted price (the API it is priced by) is stale; 2-3 plot fresh on-prem prices
+    assert sorted(t.get_text() for t in ax.texts) == ["1 STALE", "2", "3"]
     legend = ax.get_legend()
     assert legend is not None and STALE_NOTE in [t.get_text() for t in legend.get_texts()]
     # and the cost-vs-load legend names the stale API series
@@ -80,9 +91,27 @@ def test_pareto_labels_and_legend_flag_stale_prices() -> None:
         "cloud, cheapest on-demand", "on-prem, 5y depreciation", "API: host (STALE price)"]
 
 
-def test_report_files_are_deterministic() -> None:
-    a = report_files(make_plan(), report_catalog(), today=TODAY)
-    b = report_files(make_plan(), report_catalog(), today=TODAY)
+def test_the_load_chart_caption_and_sensitivity_come_from_the_plan(plan: Plan, page: str) -> None:
+    # the curve is option 2's hardware (the first self-hosted option), with both break-evens marked
+    caption = page.split('<figure id="load-chart">', 1)[1].split("</figcaption>", 1)[0]
+    assert "Option 2&#39;s hardware" in caption
+    assert "cloud beats API at" in caption and "on-prem beats API at" in caption
+    assert "Black diamonds" in caption
+    table = page.split("<h2>Sensitivity to load</h2>", 1)[1].split("</table>", 1)[0]
+    assert [m for m in re.findall(r"<tr><td>([\d.]+)×</td>", table)] == ["0.5", "1", "2", "5"]
+    assert len(plan.sensitivity) == 4
+
+
+def test_a_plan_without_analysis_has_no_load_chart(catalog: Catalog, plan: Plan) -> None:
+    bare = plan.model_copy(update={"sensitivity": [], "load_curves": None})
+    page = html_text(bare, procurement_table(bare))
+    assert sorted(_images(page)) == ["pareto-chart"]
+    assert "No cost-vs-load chart" in page and "Sensitivity to load" not in page
+
+
+def test_report_files_are_deterministic(catalog: Catalog, plan: Plan) -> None:
+    a = report_files(plan)
+    b = report_files(make_plan(catalog))
     assert sorted(a) == ["procurement.csv", "procurement.json", "procurement.xlsx", "report.html"]
     assert a == b
 

@@ -15,8 +15,10 @@ from typing import Any
 import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
-from test_report_procurement import TODAY, make_plan, report_catalog
+from test_report_procurement import CLOUD_REQUEST, OLD_API, TODAY, make_plan
 
+from planner.catalog import Catalog
+from planner.cost.lines import ApiLine, OnpremLine
 from planner.report import procurement_table, xlsx_bytes
 from planner.report.procurement import Procurement
 
@@ -164,10 +166,19 @@ def _summary_rows(ws: Any) -> list[int]:
     return rows
 
 
-@pytest.fixture(scope="module", params=[None, 0.5], ids=["no-cache", "half-cached"])
-def proc(request: pytest.FixtureRequest) -> Procurement:
-    # Half the input hitting the prefix cache is billed at the API's cached price ($0.1 vs $0.4 per M)
-    return procurement_table(make_plan(prefix_hit=request.param), report_catalog(), today=TODAY)
+# chat: 2,000 text tokens in, half of them prefix-cached (billed at the API's cached $0.1 vs $0.4 per M);
+# video: 300 text + 6,272 frame tokens in, nothing cached, priced by an API for the 27B model it runs.
+SCENARIOS = {
+    "chat-half-cached": (CLOUD_REQUEST, OLD_API),
+    "video-uncached": (CLOUD_REQUEST.model_copy(update={"task": "video"}),
+                       OLD_API.model_copy(update={"model": "qwen3.5-27b"})),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SCENARIOS))
+def proc(request: pytest.FixtureRequest, catalog: Catalog) -> Procurement:
+    req, api = SCENARIOS[request.param]
+    return procurement_table(make_plan(catalog, req, api))
 
 
 @pytest.fixture(scope="module")
@@ -226,6 +237,10 @@ def test_summary_formulas_reproduce_the_json(wb: Any, proc: Procurement) -> None
         assert ws.cell(r, 1).value == o.index
         if o.buy_vs_rent_months is not None:
             assert ev.cell("Summary", f"{bvr}{r}") == pytest.approx(o.buy_vs_rent_months, rel=1e-9)
+        elif o.buy_vs_rent is not None:
+            assert ev.cell("Summary", f"{bvr}{r}") == "never"
+        else:
+            assert ws[f"{bvr}{r}"].value in (None, "")
         # every break-even cell agrees with the JSON (in millions), blank exactly where the JSON has none
         if o.api_breakeven_tokens_month is None:
             assert ws[f"{be}{r}"].value in (None, "")
@@ -245,22 +260,28 @@ def test_summary_formulas_reproduce_the_json(wb: Any, proc: Procurement) -> None
         assert str(ws[solver].value).startswith("=")
         chosen = next(x.line.monthly_usd for x in o.rows if x.chosen)
         assert ev.cell("Summary", solver) == pytest.approx(chosen, rel=1e-9)
-    assert checked == 3  # the three self-hosted options; the API option has no break-even
+    # every self-hosted option of a model with an API has a break-even; here the first one does
+    assert checked >= 1 and proc.options[0].api_breakeven is not None
     first = head + 1
     assert ws[f"{bvr}{first}"].value is not None and proc.options[0].buy_vs_rent_months is not None
     stale_cells = [ws[f"{col['Stale prices']}{r}"].value for r in range(first, first + len(proc.options))]
-    assert stale_cells == ["STALE (api)"] * len(proc.options)  # every option shows the (stale) API price
+    # exactly the options costed against the (stale) API price say so
+    assert stale_cells == ["STALE (api)" if any(x.line.kind == "api" for x in o.rows) else None
+                           for o in proc.options]
+    assert stale_cells[0] == "STALE (api)"
 
 
 def test_break_even_counts_the_cached_input_price(proc: Procurement) -> None:
     o = proc.options[0]
+    assert o.option.monthly_cost_usd == pytest.approx(11 * 730)  # one lambda GPU
     if o.workload.cached_fraction == 0:
-        # blended: (2000 × 0.4 + 500 × 2.4) / 2500 per M = $8e-7 per token
-        assert o.api_breakeven_tokens_month == pytest.approx(116_800 / 8e-7)
+        # video, blended: (6572 × 0.4 + 500 × 2.4) / 7072 per M
+        assert o.workload.input_per_request == 300 + 6272
+        assert o.api_breakeven_tokens_month == pytest.approx(8030 / ((6572 * 0.4 + 500 * 2.4) / 7072 / 1e6))
     else:
-        # 2000 in, half at 0.1: (1000 × 0.4 + 1000 × 0.1 + 500 × 2.4) / 2500 per M = $6.8e-7 per token
+        # chat, 2000 in, half at 0.1: (1000 × 0.4 + 1000 × 0.1 + 1000 × 2.4) / 3000 per M
         assert o.workload.cached_fraction == 0.5
-        assert o.api_breakeven_tokens_month == pytest.approx(116_800 / 6.8e-7)
+        assert o.api_breakeven_tokens_month == pytest.approx(8030 / (2900 / 3000 / 1e6))
 
 
 def _find(ws: Any, label: str, after: int = 1) -> int:
@@ -272,7 +293,8 @@ def test_a_buyer_can_change_a_price_and_totals_move(fresh_wb: Any, proc: Procure
     ws = wb["Option 1"]
     price_row = _find(ws, "Instance price")
     first = _summary_rows(ws)[0]
-    ws[f"B{price_row}"] = 40.0  # half the quoted 80 $/h
+    assert ws[f"B{price_row}"].value == 11.0  # lambda's 1-GPU instance, the solver's choice
+    ws[f"B{price_row}"] = 5.5  # half the quoted price
     ev = Evaluator(wb)
     assert ev.cell("Option 1", f"H{first}") == pytest.approx(proc.options[0].rows[0].line.monthly_usd / 2)
     # ... and the summary follows: the solver's choice (that row) and the on-demand column move, 1y does not
@@ -282,7 +304,8 @@ def test_a_buyer_can_change_a_price_and_totals_move(fresh_wb: Any, proc: Procure
     assert ev.cell("Summary", col[SOLVER] + str(head + 1)) == pytest.approx(on_demand / 2)
     assert ev.cell("Summary", f"{col['Cheapest cloud on-demand monthly USD']}{head + 1}") == pytest.approx(
         on_demand / 2)
-    assert ev.cell("Summary", f"{col['Cheapest cloud 1y monthly USD']}{head + 1}") == pytest.approx(2 * 56 * 730)
+    one_year = ev.cell("Summary", f"{col['Cheapest cloud 1y monthly USD']}{head + 1}")
+    assert one_year == pytest.approx(56 * 730)  # the aws 8-GPU box at 1y, untouched
     assert ev.cell("Summary", f"{col['API break-even (M tokens/month)']}{head + 1}") == pytest.approx(
         proc.options[0].api_breakeven_tokens_month / 2e6)  # type: ignore[operator]
     # Doubling the power price adds exactly one more energy bill to the on-prem total
@@ -292,8 +315,9 @@ def test_a_buyer_can_change_a_price_and_totals_move(fresh_wb: Any, proc: Procure
     ev = Evaluator(wb)
     onprem_i = next(i for i, x in enumerate(proc.options[0].rows) if x.line.kind == "onprem")
     line = proc.options[0].rows[onprem_i].line
+    assert isinstance(line, OnpremLine) and line.power_monthly > 0
     got = ev.cell("Option 1", f"H{_summary_rows(ws)[onprem_i]}")
-    assert got == pytest.approx(line.monthly_usd + line.detail["power_monthly"])
+    assert got == pytest.approx(line.monthly_usd + line.power_monthly)
 
 
 def test_bytes_are_deterministic(proc: Procurement) -> None:
@@ -313,12 +337,18 @@ def test_a_buyer_can_change_the_cached_share(fresh_wb: Any, proc: Procurement) -
                       if str(ws.cell(r, 1).value).startswith("Cached share of input (prefix-cache"))
     ws[f"B{cached_row}"] = 1.0
     ev = Evaluator(wb)
-    w = proc.options[0].workload
-    api_i = next(i for i, x in enumerate(proc.options[0].rows) if x.line.kind == "api")
-    # all input at $0.1 per M: 10,512 M × 0.1 + 2,628 M × 2.4
-    assert w.input_tokens_month == pytest.approx(10_512e6)
-    assert ev.cell("Option 1", f"H{_summary_rows(ws)[api_i]}") == pytest.approx(10_512 * 0.1 + 2628 * 2.4)
+    o = proc.options[0]
+    w = o.workload
+    api_i = next(i for i, x in enumerate(o.rows) if x.line.kind == "api")
+    line = o.rows[api_i].line
+    assert isinstance(line, ApiLine)
+    # all input at $0.1 per M
+    want = w.input_tokens_month / 1e6 * 0.1 + w.output_tokens_month / 1e6 * 2.4
+    if w.cached_fraction:  # chat: 2,628 M input × 0.1 + 1,314 M output × 2.4
+        assert w.input_tokens_month == pytest.approx(2628e6)
+        assert want == pytest.approx(2628 * 0.1 + 1314 * 2.4)
+    assert ev.cell("Option 1", f"H{_summary_rows(ws)[api_i]}") == pytest.approx(want)
     head, col = _summary_cols(wb["Summary"])
-    # (2000 × 0.1 + 500 × 2.4) / 2500 per M = $5.6e-7 per token
+    i, out = w.input_per_request, w.osl
     got = ev.cell("Summary", f"{col['API break-even (M tokens/month)']}{head + 1}")
-    assert got == pytest.approx(116_800 / 5.6e-7 / 1e6)
+    assert got == pytest.approx(8030 / ((i * 0.1 + out * 2.4) / (i + out) / 1e6) / 1e6)

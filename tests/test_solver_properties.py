@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from planner import perf
 from planner.catalog import Catalog, load_catalog
 from planner.errors import NoFeasiblePlan
-from planner.plan import SelfHosted, Plan
+from planner.plan import Plan, SelfHosted
 from planner.request import Request
 from planner.solver import resolve, solve
 

@@ -11,17 +11,13 @@ from rich.table import Table
 
 from planner.cli.common import get_catalog
 from planner.cli.plan_cmd import build_request, request_options
-from planner.fmt import tokens
+from planner.fmt import tokens, usd
 from planner.report.procurement import Procurement
 
 
-def _usd(v: float | None) -> str:
-    return "—" if v is None else f"${v:,.0f}"
-
-
-def _against(label: str | None, stale: set[str]) -> str:
+def _against(label: str, stale: bool) -> str:
     """A break-even is only as good as the price it is measured against: flag a stale one."""
-    return f"vs {label}" + (", a STALE price" if label in stale else "")
+    return f"vs {label}" + (", a STALE price" if stale else "")
 
 
 def print_procurement(proc: Procurement, console: Console) -> None:
@@ -36,21 +32,20 @@ def print_procurement(proc: Procurement, console: Console) -> None:
             ln = r.line
             table.add_row(
                 ("★ " if r.chosen else "") + ln.kind, ln.provider, ln.instance or "", ln.basis,
-                str(ln.instances), str(ln.gpus), _usd(ln.capex_usd) if ln.capex_usd else "—",
-                _usd(ln.monthly_usd), "—" if r.usd_per_m_output is None else f"${r.usd_per_m_output:,.2f}",
+                str(ln.instances), str(ln.gpus), usd(ln.capex_usd) if ln.capex_usd else "—",
+                usd(ln.monthly_usd), usd(r.usd_per_m_output, 2),
                 ln.as_of.isoformat() + (" STALE" if ln.stale else ""),
             )
         console.print(table)
         notes = []
-        stale = {r.line.label for r in o.rows if r.line.stale}
-        if o.buy_vs_rent_against is not None:
+        bvr, be = o.buy_vs_rent, o.api_breakeven
+        if bvr is not None:
             notes.append("buying beats renting " + (
-                f"after {o.buy_vs_rent_months:.1f} months" if o.buy_vs_rent_months is not None
-                else "never within the depreciation life")
-                + f" ({_against(o.buy_vs_rent_against, stale)})")
-        if o.api_breakeven_tokens_month is not None:
-            notes.append(f"self-hosting beats the API above {tokens(o.api_breakeven_tokens_month)} "
-                         f"tokens/month ({_against(o.api_breakeven_against, stale)})")
+                f"after {bvr.months:.1f} months" if bvr.months is not None else "never within the depreciation life")
+                + f" ({_against(bvr.against, bvr.against_stale)})")
+        if be is not None:
+            notes.append(f"self-hosting beats the API above {tokens(be.tokens_month)} "
+                         f"tokens/month ({_against(be.against, be.against_stale)})")
         w = o.workload
         notes.append(f"priced at {w.rps:,.3g} req/s ({w.basis}): {tokens(w.input_tokens_month)} input + "
                      f"{tokens(w.output_tokens_month)} output tokens/month")
@@ -61,7 +56,7 @@ def print_procurement(proc: Procurement, console: Console) -> None:
         for h in ("load", "recommendation", "$/month"):
             table.add_column(h)
         for p in proc.sensitivity:
-            table.add_row(f"{p.multiplier:g}×", p.summary, _usd(p.monthly_usd))
+            table.add_row(f"{p.multiplier:g}×", p.summary, usd(p.monthly_usd))
         console.print(table)
     if proc.stale:
         console.print(f"⚠ {len(proc.stale)} price(s) older than 12 months on {proc.as_of}:")
@@ -84,7 +79,6 @@ def command(
 ) -> None:
     """Cloud on-demand and committed, on-prem TCO and API cost of the plan and its alternatives."""
     from planner.atomic import check_target, write_folder
-    from planner.cli.output import sensitivity_points
     from planner.report import csv_text, procurement_table, report_files
     from planner.solver import solve
 
@@ -92,12 +86,12 @@ def command(
         check_target(out, force)
     catalog = get_catalog(catalog_dir)
     request = build_request(request_file, **flags)
-    plan = solve(request, catalog)
-
-    points = sensitivity_points(plan, catalog) if sensitivity else []
-    proc = procurement_table(plan, catalog, sensitivity=points)
+    plan = solve(request, catalog, with_analysis=True)
+    if not sensitivity:
+        plan = plan.model_copy(update={"sensitivity": []})
+    proc = procurement_table(plan)
     if out is not None:
-        write_folder(out, report_files(plan, catalog, sensitivity=points), force=force)
+        write_folder(out, report_files(plan), force=force)
     if fmt == "json":
         click.echo(proc.to_json())
     elif fmt == "csv":

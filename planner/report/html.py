@@ -19,10 +19,6 @@ from planner.terms import commit_phrase
 TEMPLATE = "report.html.j2"
 
 
-def _usd(v: float | None) -> str:
-    return usd(v, 2)
-
-
 def _stale(text: str, stale: bool) -> str:
     """A break-even is only as good as the price it is measured against: say so where it is quoted."""
     return f"{text} (STALE price)" if stale else text
@@ -39,8 +35,8 @@ def _option_pairs(o: Option) -> list[tuple[str, str]]:
                   ("Parallelism", f"TP{o.tp}, EP{o.ep}, {o.replicas} replicas"), ("Engine", str(o.engine)),
                   ("MTP speculative tokens", str(o.mtp_tokens)),
                   ("Batch per replica", str(o.batch_per_replica))]
-    pairs += [("Monthly cost", _usd(o.monthly_cost_usd)),
-              ("Cost per M output tokens", _usd(o.usd_per_million_tokens))]
+    pairs += [("Monthly cost", usd(o.monthly_cost_usd, 2)),
+              ("Cost per M output tokens", usd(o.usd_per_million_tokens, 2))]
     if isinstance(o, SelfHosted):
         pairs += [("p95 TTFT", f"{num(o.ttft_ms)} ms"), ("p95 TPOT", f"{num(o.tpot_ms, 2)} ms")]
     else:
@@ -56,8 +52,8 @@ def _rows(o: OptionCosts, refs: dict[str, int]) -> list[dict[str, Any]]:
     return [
         {"kind": r.line.kind, "provider": r.line.provider, "instance": r.line.instance or "",
          "basis": r.line.basis, "instances": r.line.instances, "gpus": r.line.gpus,
-         "capex": _usd(r.line.capex_usd) if r.line.capex_usd else DASH, "monthly": _usd(r.line.monthly_usd),
-         "per_m": _usd(r.usd_per_m_output), "chosen": r.chosen, "as_of": r.line.as_of.isoformat(),
+         "capex": usd(r.line.capex_usd, 2) if r.line.capex_usd else DASH, "monthly": usd(r.line.monthly_usd, 2),
+         "per_m": usd(r.usd_per_m_output, 2), "chosen": r.chosen, "as_of": r.line.as_of.isoformat(),
          "stale": r.line.stale, "source_ref": refs[r.line.offer_id]}
         for r in o.rows
     ]
@@ -78,14 +74,14 @@ def _option_summary(o: OptionCosts, refs: dict[str, int]) -> dict[str, Any]:
     onprem_detail = None
     if on is not None and on.line.kind == "onprem":
         ln = on.line
-        onprem_detail = (f"capex {_usd(ln.capex_usd)} up front ({ln.offer_id}, network "
-                         f"{_usd(ln.network_usd)}), then {_usd(ln.depreciation_monthly)}/month depreciation "
-                         f"+ {_usd(ln.power_monthly)} energy + {_usd(ln.colo_monthly)} colocation "
-                         f"+ {_usd(ln.ops_monthly)} operations ({num(ln.it_kw)} kW IT load).")
+        onprem_detail = (f"capex {usd(ln.capex_usd, 2)} up front ({ln.offer_id}, network "
+                         f"{usd(ln.network_usd, 2)}), then {usd(ln.depreciation_monthly, 2)}/month depreciation "
+                         f"+ {usd(ln.power_monthly, 2)} energy + {usd(ln.colo_monthly, 2)} colocation "
+                         f"+ {usd(ln.ops_monthly, 2)} operations ({num(ln.it_kw)} kW IT load).")
     w = o.workload
     return {
         "index": o.index, "label": o.label, "recommended": o.recommended, "way": way_of_paying(opt),
-        "monthly": _usd(opt.monthly_cost_usd), "per_m": _usd(opt.usd_per_million_tokens),
+        "monthly": usd(opt.monthly_cost_usd, 2), "per_m": usd(opt.usd_per_million_tokens, 2),
         "ttft": num(opt.ttft_ms) if isinstance(opt, SelfHosted) else DASH,
         "tpot": num(opt.tpot_ms, 2) if isinstance(opt, SelfHosted) else DASH, "quality": num(opt.quality, 2),
         "stale": bool(stale_rows), "stale_text": f"STALE: {stale_text}" if stale_rows else DASH,
@@ -140,7 +136,7 @@ def html_text(plan: Plan, proc: Procurement) -> str:
         "load_png": _data_uri(load_png) if load_png else None, "load_caption": load_caption,
         "load_missing": "no self-hosted option with a load to scale",
         "options": [_option_summary(o, refs) for o in proc.options],
-        "sensitivity": [{"load": f"{p.multiplier:g}×", "summary": p.summary, "monthly": _usd(p.monthly_usd)}
+        "sensitivity": [{"load": f"{p.multiplier:g}×", "summary": p.summary, "monthly": usd(p.monthly_usd, 2)}
                         for p in proc.sensitivity],
         "assumptions": assumptions,
         "sources": [{**s, "ref": refs[s["offer_id"]]} for s in sources],
