@@ -109,20 +109,17 @@ class _Option(_Frozen):
     capacity_tokens_per_day: float
     priced_rps: float = Field(description="Requests per second the cost lines bill for.")
     priced_basis: PricedBasis
+    chosen: CostLine = Field(description="The way of paying the solver picked (narrowed per option kind).")
     costs: list[CostLine] = Field(
         default_factory=list, description="Every way of paying for this option, the chosen one included.")
 
     @property
     def stale_price(self) -> bool:
-        return self.cost.stale
+        return self.chosen.stale
 
     @property
     def price_as_of(self) -> str:
-        return self.cost.as_of.isoformat()
-
-    @property
-    def cost(self) -> CostLine:  # overridden with the precise type below
-        raise NotImplementedError
+        return self.chosen.as_of.isoformat()
 
 
 class SelfHosted(_Option):
@@ -130,16 +127,12 @@ class SelfHosted(_Option):
 
     deploy: Literal["cloud", "onprem"]
     deployment: Deployment
-    chosen: CloudLine | OnpremLine = Field(description="The way of paying the solver picked.")
+    chosen: CloudLine | OnpremLine
     ttft_ms: float = Field(description="p95 TTFT at the sized load, ms.")
     tpot_ms: float = Field(description="p95 TPOT at a full batch, ms.")
     batch_per_replica: int
     buy_vs_rent: BuyVsRent | None = None
     api_breakeven: ApiBreakeven | None = None
-
-    @property
-    def cost(self) -> CloudLine | OnpremLine:
-        return self.chosen
 
     @property
     def provider(self) -> str | None:
@@ -205,10 +198,6 @@ class Api(_Option):
 
     deploy: Literal["api"]
     chosen: ApiLine
-
-    @property
-    def cost(self) -> ApiLine:
-        return self.chosen
 
     @property
     def provider(self) -> str:

@@ -235,17 +235,17 @@ def test_summary_formulas_reproduce_the_json(wb: Any, proc: Procurement) -> None
     for k, o in enumerate(proc.options):
         r = head + 1 + k
         assert ws.cell(r, 1).value == o.index
-        if o.buy_vs_rent_months is not None:
-            assert ev.cell("Summary", f"{bvr}{r}") == pytest.approx(o.buy_vs_rent_months, rel=1e-9)
+        if o.buy_vs_rent is not None and o.buy_vs_rent.months is not None:
+            assert ev.cell("Summary", f"{bvr}{r}") == pytest.approx(o.buy_vs_rent.months, rel=1e-9)
         elif o.buy_vs_rent is not None:
             assert ev.cell("Summary", f"{bvr}{r}") == "never"
         else:
             assert ws[f"{bvr}{r}"].value in (None, "")
         # every break-even cell agrees with the JSON (in millions), blank exactly where the JSON has none
-        if o.api_breakeven_tokens_month is None:
+        if o.api_breakeven is None:
             assert ws[f"{be}{r}"].value in (None, "")
         else:
-            assert ev.cell("Summary", f"{be}{r}") == pytest.approx(o.api_breakeven_tokens_month / 1e6, rel=1e-9)
+            assert ev.cell("Summary", f"{be}{r}") == pytest.approx(o.api_breakeven.tokens_month / 1e6, rel=1e-9)
             checked += 1
         # each cloud basis in its own column: on-demand never mixed with committed prices
         for basis in ("on-demand", "1y", "3y"):
@@ -263,7 +263,8 @@ def test_summary_formulas_reproduce_the_json(wb: Any, proc: Procurement) -> None
     # every self-hosted option of a model with an API has a break-even; here the first one does
     assert checked >= 1 and proc.options[0].api_breakeven is not None
     first = head + 1
-    assert ws[f"{bvr}{first}"].value is not None and proc.options[0].buy_vs_rent_months is not None
+    bought = proc.options[0].buy_vs_rent
+    assert ws[f"{bvr}{first}"].value is not None and bought is not None and bought.months is not None
     stale_cells = [ws[f"{col['Stale prices']}{r}"].value for r in range(first, first + len(proc.options))]
     # exactly the options costed against the (stale) API price say so
     assert stale_cells == ["STALE (api)" if any(x.line.kind == "api" for x in o.rows) else None
@@ -277,11 +278,13 @@ def test_break_even_counts_the_cached_input_price(proc: Procurement) -> None:
     if o.workload.cached_fraction == 0:
         # video, blended: (6572 × 0.4 + 500 × 2.4) / 7072 per M
         assert o.workload.input_per_request == 300 + 6272
-        assert o.api_breakeven_tokens_month == pytest.approx(8030 / ((6572 * 0.4 + 500 * 2.4) / 7072 / 1e6))
+        assert o.api_breakeven is not None
+        assert o.api_breakeven.tokens_month == pytest.approx(8030 / ((6572 * 0.4 + 500 * 2.4) / 7072 / 1e6))
     else:
         # chat, 2000 in, half at 0.1: (1000 × 0.4 + 1000 × 0.1 + 1000 × 2.4) / 3000 per M
         assert o.workload.cached_fraction == 0.5
-        assert o.api_breakeven_tokens_month == pytest.approx(8030 / (2900 / 3000 / 1e6))
+        assert o.api_breakeven is not None
+        assert o.api_breakeven.tokens_month == pytest.approx(8030 / (2900 / 3000 / 1e6))
 
 
 def _find(ws: Any, label: str, after: int = 1) -> int:
@@ -307,7 +310,7 @@ def test_a_buyer_can_change_a_price_and_totals_move(fresh_wb: Any, proc: Procure
     one_year = ev.cell("Summary", f"{col['Cheapest cloud 1y monthly USD']}{head + 1}")
     assert one_year == pytest.approx(56 * 730)  # the aws 8-GPU box at 1y, untouched
     assert ev.cell("Summary", f"{col['API break-even (M tokens/month)']}{head + 1}") == pytest.approx(
-        proc.options[0].api_breakeven_tokens_month / 2e6)  # type: ignore[operator]
+        proc.options[0].api_breakeven.tokens_month / 2e6)  # type: ignore[union-attr]
     # Doubling the power price adds exactly one more energy bill to the on-prem total
     ws_a = wb["Assumptions"]
     power_row = _find(ws_a, "Power price")

@@ -17,7 +17,7 @@ from planner.cost.curves import LoadCurves
 from planner.cost.lines import CostLine, OnpremLine
 from planner.cost.onprem import TcoInputs
 from planner.plan import Api, Plan, SelfHosted, SensitivityPoint
-from planner.terms import SECONDS_PER_MONTH, Commit, commit_basis
+from planner.terms import SECONDS_PER_MONTH, Commit
 
 Option = SelfHosted | Api
 
@@ -93,32 +93,12 @@ class OptionCosts:
         return next((r for r in self.rows if isinstance(r.line, OnpremLine)), None)
 
     @property
-    def chosen(self) -> CostRow | None:
-        return next((r for r in self.rows if r.chosen), None)
-
-    @property
     def buy_vs_rent(self) -> BuyVsRent | None:
         return self.option.buy_vs_rent if isinstance(self.option, SelfHosted) else None
 
     @property
     def api_breakeven(self) -> ApiBreakeven | None:
         return self.option.api_breakeven if isinstance(self.option, SelfHosted) else None
-
-    @property
-    def buy_vs_rent_months(self) -> float | None:
-        return self.buy_vs_rent.months if self.buy_vs_rent is not None else None
-
-    @property
-    def buy_vs_rent_against(self) -> str | None:
-        return self.buy_vs_rent.against if self.buy_vs_rent is not None else None
-
-    @property
-    def api_breakeven_tokens_month(self) -> float | None:
-        return self.api_breakeven.tokens_month if self.api_breakeven is not None else None
-
-    @property
-    def api_breakeven_against(self) -> str | None:
-        return self.api_breakeven.against if self.api_breakeven is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         bvr, be = self.buy_vs_rent, self.api_breakeven
@@ -220,11 +200,6 @@ def way_of_paying(o: Option) -> str:
     """`cloud aws p5.48xlarge`, `onprem`, `api openrouter`: what the solver picked, in a few words."""
     instance = o.instance if isinstance(o, SelfHosted) else None
     return " ".join(x for x in (o.deploy, o.provider, instance) if x)
-
-
-def cloud_basis(commit: Commit) -> str:
-    """The cloud price basis buy-vs-rent compares against (the request's commitment)."""
-    return commit_basis(commit)
 
 
 def priced_load(plan: Plan, o: Option) -> PricedLoad:

@@ -19,7 +19,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.cost.lines import ApiLine, CloudLine, OnpremLine
-from planner.report.procurement import OptionCosts, Procurement, cloud_basis, way_of_paying
+from planner.report.procurement import OptionCosts, Procurement, way_of_paying
 from planner.terms import COMMITS, commit_basis
 
 USD = '#,##0.00'
@@ -259,7 +259,7 @@ def summary_header(basis: str) -> tuple[str, ...]:
 def _summary(ws: Worksheet, proc: Procurement, sheets: list[dict[str, Any]]) -> None:
     s = _Sheet(ws)
     s.heading("Procurement summary", TITLE)
-    basis = cloud_basis(proc.commit)
+    basis = commit_basis(proc.commit)
     s.heading(f"Prices checked on {proc.as_of}; cloud basis for buy-vs-rent: {basis}; on-prem "
               f"{proc.tco.years:g}-year depreciation (see {ASSUMPTIONS}). Every figure below is a formula "
               "over the option sheets.")

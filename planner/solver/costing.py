@@ -121,11 +121,8 @@ def api_service_s(res: Resolved, catalog: Catalog, model_id: str) -> float:
 
 def api_line(res: Resolved, catalog: Catalog, model_id: str, rps: float) -> ApiLine | None:
     """The cheapest allowed API bill for the model at `rps` (the prefix cache billed at cached prices)."""
-    w = res.workload
-    requests = rps * SECONDS_PER_MONTH
-    return cost.cheapest_api(catalog, model_id, requests * w.input_tokens, requests * w.osl,
-                             math.ceil(w.input_tokens), providers=res.request.providers,
-                             cached_fraction=w.prefix_hit, today=res.today)
+    lines = api_lines(res, catalog, model_id, rps)
+    return lines[0] if lines else None
 
 
 def api_lines(res: Resolved, catalog: Catalog, model_id: str, rps: float) -> list[ApiLine]:
