@@ -53,10 +53,6 @@ class Candidate:
             return self.model
         return f"{self.model} {self.sized.cfg.precision} on {self.sized.cfg.gpu.id}"
 
-    def label(self) -> str:
-        """The family a blocked candidate is reported under."""
-        return f"{self.describe()} ({self.deploy}{', ' + self.line.provider if self.deploy != 'onprem' else ''})"
-
 
 def _priced(res: Resolved, sized: Sized) -> tuple[float, PricedBasis]:
     """The request rate a self-hosted option bills for: the load, the users' rate, or its capacity."""

@@ -6,7 +6,7 @@ from planner import perf
 from planner.fmt import usd
 from planner.plan import Rejection
 from planner.solver import queueing
-from planner.solver.choose import Blocked, Rank
+from planner.solver.choose import Blocked, Rank, family_key
 from planner.solver.costing import Candidate
 from planner.solver.evaluate import Failure
 from planner.solver.resolve import Resolved
@@ -29,11 +29,11 @@ def rejections(s: Search, feasible: list[Candidate], blocked: Blocked, order: Ra
         out.append(Rejection(model=fam.model, precision=fam.precision, gpu=fam.gpu, engine=fam.engine,
                              constraint=worst.constraint, detail=worst.detail, shortfall=round(worst.shortfall, 2)))
     # A family with a feasible option is not rejected, even if its other configurations are.
-    seen = {c.label() for c in feasible}
+    seen = {family_key(c) for c in feasible}
     for c, v in sorted(blocked, key=lambda t: order(t[0])):
-        if c.label() in seen:
+        if family_key(c) in seen:
             continue
-        seen.add(c.label())
+        seen.add(family_key(c))
         constraint, shortfall = v[0]
         detail = (f"{usd(c.monthly_cost_usd)}/month is {usd(shortfall)} over budget" if constraint == "budget"
                   else f"quality {c.quality:.1f} is {shortfall:.1f} below the minimum")
