@@ -216,8 +216,8 @@ def test_cloud_rows_bill_whole_instances(catalog: Catalog) -> None:
                 assert r.line.monthly_usd == pytest.approx(r.line.usd_per_instance_hour * r.line.instances * 730)
                 assert r.line.gpus >= r.line.gpus_needed
     rec = p.options[0]
-    chosen = rec.chosen
-    assert chosen is not None and isinstance(chosen.line, CloudLine)
+    (chosen,) = [r for r in rec.rows if r.chosen]
+    assert isinstance(chosen.line, CloudLine) and chosen.line == rec.option.chosen
     assert (chosen.line.provider, chosen.line.basis) == ("lambda", "on-demand")
 
 
