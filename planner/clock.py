@@ -1,7 +1,8 @@
 """Today's date, the one input besides the request and catalog that outputs depend on.
 
 `QWEN_PLAN_TODAY=YYYY-MM-DD` pins it, so a report can be reproduced byte for byte later (and golden
-tests do not drift as catalog prices age into staleness).
+tests do not drift as catalog prices age into staleness). Unpinned, it is today in UTC: the same
+instant gives the same plan in every time zone.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ ENV = "QWEN_PLAN_TODAY"
 
 
 def today() -> dt.date:
-    return _parse(os.environ.get(ENV), dt.date.today())
+    return _parse(os.environ.get(ENV), dt.datetime.now(dt.UTC).date())
 
 
 @functools.lru_cache(maxsize=8)

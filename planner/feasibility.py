@@ -74,7 +74,7 @@ def check(
 
     problem = (
         _weights(model)
-        or _engine(model, engine)
+        or _engine(model, engine, gpu)
         or _checkpoint(model, precision, soft)
         or _native(gpu, precision, soft)
         or _heads(model, layout.tp)
@@ -106,9 +106,13 @@ def _weights(model: ModelSpec) -> Problem | None:
     return None
 
 
-def _engine(model: ModelSpec, engine: Engine) -> Problem | None:
-    if engine not in model.engines:
+def _engine(model: ModelSpec, engine: Engine, gpu: GpuSpec) -> Problem | None:
+    support = model.engines.get(engine)
+    if support is None:
         return Problem("engine", f"{model.id} lists no {engine} support; accepted: {', '.join(sorted(model.engines))}")
+    if gpu.vendor not in support.vendors:
+        return Problem("engine", f"{engine} is not deployable on {gpu.vendor} GPUs for {model.id} "
+                                 f"(accepted vendors: {', '.join(support.vendors)}; see the catalog's source)")
     return None
 
 
@@ -178,3 +182,11 @@ def _gpu_counts(gpu: GpuSpec, layout: Layout) -> Problem | None:
         return Problem("nodes_per_replica",
                        f"{gpus // nodes} GPUs per node exceeds {gpu.id}'s {gpu.gpus_per_node}")
     return None
+
+
+def mtp_choices(model: ModelSpec, engine: Engine, gpu: GpuSpec) -> tuple[int, ...]:
+    """MTP settings worth searching: off, or the engine's published recipe where it is published for this vendor."""
+    support = model.engines.get(engine)
+    if support is None or support.mtp_tokens is None or gpu.vendor not in support.mtp_vendors:
+        return (0,)
+    return (0, support.mtp_tokens)

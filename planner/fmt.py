@@ -28,3 +28,8 @@ def tokens(t: float) -> str:
         if t >= scale:
             return f"{t / scale:,.3g}{unit}"
     return f"{t:,.0f}"
+
+
+def md_cell(text: object) -> str:
+    """Text for one Markdown table cell: a `|` from the catalog must not open a new column."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|")

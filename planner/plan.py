@@ -17,10 +17,10 @@ from planner.request import Request
 from planner.terms import SECONDS_PER_DAY, Commit
 
 DeployKind = Literal["cloud", "onprem", "api"]
-Constraint = Literal["memory", "ttft", "tpot", "quality", "budget", "load", "precision", "engine", "availability",
-                     "context"]
+Constraint = Literal["memory", "ttft", "tpot", "quality", "budget", "capex", "load", "precision", "engine",
+                     "availability", "context", "tier", "region", "market", "stale", "latency"]
 LoadKind = Literal["arrival_rate", "concurrency", "none"]
-PricedBasis = Literal["arrival rate", "concurrency (Little's law)", "concurrency at the assumed API latency",
+PricedBasis = Literal["arrival rate", "concurrency (Little's law)", "concurrency at the published API latency",
                       "capacity", "budget"]
 
 
@@ -45,6 +45,9 @@ class Workload(_Frozen):
     load: LoadKind
     arrival_rps: float | None = Field(description="Open-loop load (rps, or tokens per day ÷ tokens per request).")
     concurrency: int | None = Field(description="Closed-loop load: users each with one request in flight.")
+    peak_rps: float | None = Field(default=None, description="Open-loop peak the replicas are sized for; "
+                                   "arrival_rps is then the average, what tokens are billed at.")
+    think_time_s: float = Field(default=0.0, description="Closed loop: each user's pause between requests, s.")
 
     @property
     def input_tokens(self) -> float:
@@ -102,13 +105,21 @@ class Deployment(_Frozen):
 class _Option(_Frozen):
     model: str
     quality: float
-    monthly_cost_usd: float
+    monthly_cost_usd: float = Field(description="All-in monthly figure (on-prem: depreciation + cost of capital + "
+                                    "opex), what options are compared on.")
     capex_usd: float = Field(default=0.0, description="Up-front purchase (on-prem), 0 for cloud and API.")
+    monthly_opex_usd: float | None = Field(
+        default=None, description="Monthly running cost: rent, API bill, or on-prem energy + facility + staff and "
+        "support (no depreciation or cost of capital).")
     usd_per_million_tokens: float = Field(description="Monthly cost per million output tokens at the priced rate.")
-    capacity_rps: float
+    capacity_rps: float = Field(description="Capacity: the requests per second the option sustains at the SLO "
+                                "(an API's own capacity is its rate limit, unpublished: its load is shown).")
     capacity_tokens_per_day: float
-    priced_rps: float = Field(description="Requests per second the cost lines bill for.")
+    priced_rps: float = Field(description="Load: the requests per second the cost lines bill for.")
     priced_basis: PricedBasis
+    usd_per_quality_point: float | None = Field(
+        default=None, description="Extra $/month per quality point over the cheapest shown option; None for that "
+        "option, and for options no better or no dearer than it.")
     chosen: CostLine = Field(description="The way of paying the solver picked (narrowed per option kind).")
     costs: list[CostLine] = Field(
         default_factory=list, description="Every way of paying for this option, the chosen one included.")
@@ -131,6 +142,8 @@ class SelfHosted(_Option):
     ttft_ms: float = Field(description="p95 TTFT at the sized load, ms.")
     tpot_ms: float = Field(description="p95 TPOT at a full batch, ms.")
     batch_per_replica: int
+    gpus_paid: int = Field(default=0, description="GPUs in the whole instances or servers paid for.")
+    spare_gpus: int = Field(default=0, description="GPUs paid for that no replica uses (spare capacity).")
     buy_vs_rent: BuyVsRent | None = None
     api_breakeven: ApiBreakeven | None = None
 
@@ -194,10 +207,12 @@ class SelfHosted(_Option):
 
 
 class Api(_Option):
-    """A hosted API billed per token; its latency is the provider's and is not modelled."""
+    """A hosted API billed per token; its latency is the slowest published median (checked against the targets)."""
 
     deploy: Literal["api"]
     chosen: ApiLine
+    ttft_ms: float = Field(description="Published median TTFT (the slowest measurement), ms.")
+    tpot_ms: float = Field(description="1000 ÷ the slowest published output tokens/s, ms.")
 
     @property
     def provider(self) -> str:
@@ -216,9 +231,10 @@ Option = Annotated[SelfHosted | Api, Field(discriminator="deploy")]
 
 
 class Rejection(_Frozen):
-    """A family of options ruled out, and the constraint that ruled it out."""
+    """A family of options (or one offer) ruled out, and the constraint that ruled it out."""
 
-    model: str
+    model: str | None = Field(default=None, description="None for an offer excluded for every model.")
+    offer: str | None = Field(default=None, description="The catalog offer excluded (tier, region, market, stale).")
     precision: Precision | None = None
     gpu: str | None = None
     engine: Engine | None = None
@@ -230,6 +246,8 @@ class Rejection(_Frozen):
 
     @property
     def family(self) -> str:
+        if self.offer is not None:
+            return f"offer {self.offer} ({', '.join(x for x in (self.deploy, self.provider, self.gpu) if x)})"
         if self.deploy == "api":
             return f"{self.model} (api, {self.provider})"
         what = " ".join(x for x in (self.model, self.precision, f"on {self.gpu}" if self.gpu else None) if x)

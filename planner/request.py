@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from planner.catalog.schema import Engine, Precision, TaskId
+from planner.catalog.schema import Engine, Precision, TaskId, Tier, plain_value
 from planner.terms import Commit
 
 Deploy = Literal["cloud", "onprem", "api", "any"]
+MarketChoice = Literal["global", "cn", "any"]
+DEFAULT_TIERS: tuple[Tier, ...] = ("secure",)  # enterprise-grade offers only, unless --tiers widens it
 
 
 
@@ -20,16 +22,25 @@ class Request(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     task: TaskId = Field(description="Workload kind; sets the quality score and default request shape.")
-    budget: float | None = Field(default=None, gt=0, le=1e9, description="Monthly budget, USD.")
+    budget: float | None = Field(default=None, gt=0, le=1e9, description="Monthly cash budget, USD: rent, API "
+                                 "bills, or on-prem depreciation + running costs (running costs only when a "
+                                 "--capex-budget pays for the hardware).")
+    capex_budget: float | None = Field(default=None, gt=0, le=1e11, description="Up-front purchase budget, USD; "
+                                       "allows buying hardware (on-prem) and caps its capex.")
     rps: float | None = Field(default=None, gt=0, le=1e6, description="Load: requests per second (Poisson arrivals).")
+    peak_rps: float | None = Field(default=None, gt=0, le=1e6, description="Peak requests per second, with --rps "
+                                   "(or --tokens-per-day) as the average: replicas are sized for the peak.")
     concurrency: int | None = Field(default=None, gt=0, le=10**7, description="Load: concurrent in-flight requests.")
+    think_time_s: float | None = Field(default=None, ge=0, le=1e5, description="Closed loop: seconds each "
+                                       "--concurrency user waits between a reply and its next request.")
     tokens_per_day: float | None = Field(default=None, gt=0, le=1e15, description="Load: output+input tokens per day.")
     isl: int | None = Field(default=None, gt=0, le=10_000_000, description="Input tokens per request (text).")
     osl: int | None = Field(default=None, gt=0, le=1_000_000, description="Output tokens per request.")
     ttft_ms: float | None = Field(default=None, gt=0, le=3.6e6, description="p95 time-to-first-token target, ms.")
     tpot_ms: float | None = Field(default=None, gt=0, le=1e5, description="p95 time-per-output-token target, ms.")
     min_quality: float | None = Field(default=None, ge=0, le=100, description="Minimum task quality score.")
-    deploy: Deploy = Field(default="any", description="Where it may run.")
+    deploy: Deploy | None = Field(default=None, description="Where it may run (default: cloud and api; "
+                                  "on-prem too with --capex-budget).")
     gpus: tuple[str, ...] | None = Field(default=None, description="Allowed GPU ids (default: all).")
     providers: tuple[str, ...] | None = Field(default=None, description="Allowed cloud providers/API hosts.")
     precisions: tuple[Precision, ...] | None = Field(default=None, description="Allowed weight precisions.")
@@ -40,6 +51,26 @@ class Request(BaseModel):
     power_price: float | None = Field(default=None, gt=0, le=10, description="On-prem power $/kWh.")
     pue: float | None = Field(default=None, ge=1, le=5, description="On-prem PUE.")
     utilization: float | None = Field(default=None, gt=0, le=1, description="On-prem average utilisation.")
+    colo_usd_per_kw_month: float | None = Field(default=None, ge=0, le=10_000,
+                                                description="On-prem facility/colocation $ per IT kW-month.")
+    ops_fraction: float | None = Field(default=None, ge=0, le=5, description="On-prem staff, support, storage "
+                                       "and licences as a share of depreciation + power + facility.")
+    cost_of_capital: float | None = Field(default=None, ge=0, le=1, description="On-prem annual cost of capital "
+                                          "on the capex (0.08 = 8%).")
+    tiers: tuple[Tier, ...] | None = Field(default=None, description="Allowed offer tiers (default: secure).")
+    regions: tuple[str, ...] | None = Field(default=None, description="Allowed cloud/API regions or geographies "
+                                            "(us, eu, us-east-1...; default: all).")
+    market: MarketChoice = Field(default="global", description="Where hardware is bought: GPUs sold new there "
+                                 "(any = also export-restricted and end-of-life parts).")
+    allow_stale: bool = Field(default=False, description="Also recommend prices older than 12 months.")
+    quality_tolerance: float | None = Field(default=None, ge=0, le=100, description="Quality points within which "
+                                            "options tie, so cost decides (default: benchmark noise).")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain(cls, value: Any, info: ValidationInfo) -> Any:
+        # `rps: true` is not 1 request per second; a field value is one line of text.
+        return plain_value(cls.model_fields[info.field_name or ""].annotation, value, magnitude=False)
 
     @model_validator(mode="after")
     def _one_load(self) -> Request:

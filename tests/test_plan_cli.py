@@ -132,7 +132,7 @@ def test_api_needs_a_load_or_budget(run_qwen_plan: Callable[..., CompletedProces
     assert r.returncode == 1 and "give a load" in r.stderr
     ok = run_qwen_plan("--task", "chat", "--deploy", "api", "--rps", "1", "--format", "json")
     rec = json.loads(ok.stdout)["recommended"]
-    assert rec["deploy"] == "api" and "ttft_ms" not in rec and rec["monthly_cost_usd"] > 0
+    assert rec["deploy"] == "api" and rec["ttft_ms"] > 0 and rec["monthly_cost_usd"] > 0
 
 
 def test_missing_overlay_names_the_flag(run_qwen_plan: Callable[..., CompletedProcess[str]], tmp_path: Path) -> None:
@@ -147,7 +147,7 @@ def test_request_beyond_native_context_names_it(run_qwen_plan: Callable[..., Com
 
 def test_unpriced_gpu_is_the_named_cause(run_qwen_plan: Callable[..., CompletedProcess[str]]) -> None:
     r = run_qwen_plan("--task", "chat", "--rps", "5", "--deploy", "onprem", "--gpus", "l4")
-    assert r.returncode == 1 and "no purchase price for the GPUs that meet the targets (l4)" in r.stderr
+    assert r.returncode == 1 and "no eligible purchase price for the GPUs that meet the targets (l4)" in r.stderr
 
 
 def test_naming_defaults_or_every_gpu_changes_nothing(invoke: Callable[..., Result], catalog: Catalog) -> None:

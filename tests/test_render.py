@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from test_render_fixtures import dense_plan, moe_plan, multinode_plan
+from test_render_fixtures import amd_plan, dense_plan, gb200_plan, moe_plan, multinode_plan
 
 from planner.catalog import Catalog
 from planner.errors import RequestError
@@ -40,7 +40,7 @@ def test_dense_single_gpu_deployment(catalog: Catalog) -> None:
     dep = objs["20-deployment.yaml"]
     pod = _pod_spec(dep)
     c = pod["containers"][0]
-    assert c["image"] == "vllm/vllm-openai:v0.17.1"
+    assert c["image"] == "vllm/vllm-openai:v0.33.0-cu129"
     assert c["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert c["resources"]["requests"]["nvidia.com/gpu"] == "1"
     assert pod["nodeSelector"] == {"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3"}
@@ -113,10 +113,15 @@ def test_multinode_uses_leaderworkerset(catalog: Catalog) -> None:
     leader = lws["spec"]["leaderWorkerTemplate"]["leaderTemplate"]["spec"]["containers"][0]
     worker = lws["spec"]["leaderWorkerTemplate"]["workerTemplate"]["spec"]["containers"][0]
     assert leader["resources"]["limits"]["nvidia.com/gpu"] == "8"  # 16 GPUs over 2 nodes
-    assert "--pipeline-parallel-size 2" in leader["args"][0]
-    assert "ray_cluster_size=$(LWS_GROUP_SIZE)" in leader["args"][0]
-    assert "--ray_address=$(LWS_LEADER_ADDRESS)" in worker["args"][0]
+    # vLLM's own multi-node launch: the same `vllm serve` on every pod, rank 0 serving the API.
+    assert leader["command"] == worker["command"] == ["vllm", "serve"]
+    la, wa = leader["args"], worker["args"]
+    assert la[la.index("--pipeline-parallel-size") + 1] == "2" and la[la.index("--nnodes") + 1] == "2"
+    assert la[la.index("--node-rank") + 1] == "0" and "--headless" not in la
+    assert wa[wa.index("--node-rank") + 1] == "$(LWS_WORKER_INDEX)" and "--headless" in wa
+    assert la[la.index("--master-addr") + 1] == wa[wa.index("--master-addr") + 1] == "$(LWS_LEADER_ADDRESS)"
     assert "readinessProbe" not in worker
+    assert "15-computedomain.yaml" not in objs  # A100 nodes: no multi-node NVLink
     svc = objs["30-service.yaml"]["spec"]["selector"]
     assert svc["leaderworkerset.sigs.k8s.io/worker-index"] == "0"
     hpa = objs["50-horizontalpodautoscaler.yaml"]["spec"]["scaleTargetRef"]
@@ -125,10 +130,11 @@ def test_multinode_uses_leaderworkerset(catalog: Catalog) -> None:
 
 
 def test_amd_plan_gets_rocm_and_amd_gpu(catalog: Catalog) -> None:
-    plan = dense_plan(gpu="mi300x")
+    plan = dense_plan(gpu="mi300x", mtp_tokens=0)
     pod = _pod_spec(_objects(render_files(plan, catalog))["20-deployment.yaml"])
     c = pod["containers"][0]
-    assert c["image"] == "vllm/vllm-openai-rocm:v0.17.1"
+    assert c["image"] == "vllm/vllm-openai-rocm:v0.33.0"
+    assert pod["securityContext"]["supplementalGroups"] == [44, 106]  # video, render: /dev/kfd, /dev/dri
     assert c["resources"]["limits"]["amd.com/gpu"] == "1"
     assert "nvidia.com/gpu" not in c["resources"]["limits"]
     gpu = catalog.gpu("mi300x")
@@ -179,7 +185,7 @@ def test_launch_script_is_the_same_server(catalog: Catalog) -> None:
     last = script.strip().splitlines()[-1]
     assert last.startswith("exec vllm serve Qwen/Qwen3.5-27B-FP8 ")
     assert "'{\"method\":\"mtp\",\"num_speculative_tokens\":1}'" in last  # shell-quoted JSON
-    sg = render_files(dense_plan(engine="sglang"), catalog)["launch.sh"].decode()
+    sg = render_files(dense_plan(engine="sglang", mtp_tokens=3), catalog)["launch.sh"].decode()
     assert sg.strip().splitlines()[-1].startswith("exec python3 -m sglang.launch_server --model-path ")
 
 
@@ -188,7 +194,34 @@ def test_readme_says_what_how_and_verify(catalog: Catalog) -> None:
     assert "helm install qwen3-5-122b-a10b ./chart --namespace qwen3-5-122b-a10b" in readme
     assert "/v1/chat/completions" in readme
     assert "TP 2 × PP 1 × DP 1, expert parallel 2 = 2 GPUs" in readme
-    assert "vllm/vllm-openai:v0.17.1" in readme
+    assert "vllm/vllm-openai:v0.33.0-cu129" in readme
+
+
+def test_gb200_multinode_gets_a_compute_domain(catalog: Catalog) -> None:
+    """Two GB200 trays of one NVL72 rack: an IMEX channel per pod and one NVLink clique per group."""
+    objs = _objects(render_files(gb200_plan(), catalog))
+    cd = objs["15-computedomain.yaml"]
+    assert cd["kind"] == "ComputeDomain" and cd["spec"]["numNodes"] == 0
+    template = cd["spec"]["channel"]["resourceClaimTemplate"]["name"]
+    lws = objs["20-leaderworkerset.yaml"]["spec"]["leaderWorkerTemplate"]
+    for side in ("leaderTemplate", "workerTemplate"):
+        pod = lws[side]["spec"]
+        assert pod["resourceClaims"] == [{"name": "nvlink-channel", "resourceClaimTemplateName": template}]
+        assert pod["containers"][0]["resources"]["claims"] == [{"name": "nvlink-channel"}]
+        term = pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
+        assert term["topologyKey"] == "nvidia.com/gpu.clique"
+        assert term["matchLabelKeys"] == ["leaderworkerset.sigs.k8s.io/group-key"]
+    deploy = render_files(gb200_plan(), catalog)["deploy/README.md"].decode()
+    assert "computedomains.resource.nvidia.com" in deploy and "vllm 0.33.0" in deploy
+
+
+def test_deploy_readme_lists_what_the_cluster_needs(catalog: Catalog) -> None:
+    text = render_files(multinode_plan(), catalog)["deploy/README.md"].decode()
+    for need in ("leaderworkersets.leaderworkerset.x-k8s.io", "ReadWriteMany", "servicemonitors.monitoring.coreos.com",
+                 "GPUDirect RDMA", "R575", "--shutdown-timeout"):
+        assert need in text, need
+    amd = render_files(amd_plan(), catalog)["deploy/README.md"].decode()
+    assert "stat -c %g /dev/kfd" in amd and "44, 106" in amd
 
 
 def test_write_is_atomic_and_needs_force(catalog: Catalog, tmp_path: Path) -> None:

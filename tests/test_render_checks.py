@@ -66,15 +66,17 @@ def test_sglang_multinode_launch_refuses_unset_rank(catalog: Catalog, tmp_path: 
     assert argv == []
 
 
-def test_vllm_multinode_launch_runs_ray_head_then_serve(catalog: Catalog, tmp_path: Path) -> None:
-    proc, argv = _run_launch(multinode_plan(), catalog, tmp_path, ["ray", "vllm"], {})
-    assert proc.returncode == 0, proc.stderr
-    serve = argv.index("== vllm")
-    assert argv[:serve] == ["== ray", "start", "--head", "--port=6379"]
-    assert argv[serve + 1:serve + 3] == ["serve", "Qwen/Qwen3.5-122B-A10B"]
-    assert _flag(argv, "--distributed-executor-backend") == "ray"
-    assert _flag(argv, "--pipeline-parallel-size") == "2"
-    assert not any("$" in a for a in argv)
+def test_vllm_multinode_launch_rank0_serves_others_headless(catalog: Catalog, tmp_path: Path) -> None:
+    for rank, headless in (("0", False), ("1", True)):
+        (tmp_path / rank).mkdir()
+        proc, argv = _run_launch(multinode_plan(), catalog, tmp_path / rank, ["vllm"],
+                                 {"NODE_RANK": rank, "LEADER_ADDRESS": "10.0.0.7"})
+        assert proc.returncode == 0, proc.stderr
+        assert argv[:3] == ["== vllm", "serve", "Qwen/Qwen3.5-122B-A10B"]
+        assert _flag(argv, "--node-rank") == rank and _flag(argv, "--master-addr") == "10.0.0.7"
+        assert _flag(argv, "--pipeline-parallel-size") == "2" and _flag(argv, "--nnodes") == "2"
+        assert ("--headless" in argv) is headless
+        assert not any("$" in a for a in argv)
 
 
 def test_single_node_launch_keeps_json_literal(catalog: Catalog, tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ def moe_plan(**overrides: Any) -> Plan:
         model="qwen3.5-122b-a10b", checkpoint="Qwen/Qwen3.5-122B-A10B-FP8", precision="fp8",
         kv_dtype="bf16", engine="vllm", gpu="h200", tp=2, ep=2, pp=1, dp=1, gpus_per_replica=2,
         nodes_per_replica=1, replicas=3, max_model_len=65536, max_num_seqs=128,
-        max_num_batched_tokens=16384, mtp_tokens=3, gpu_memory_utilization=0.9, language_model_only=True,
+        max_num_batched_tokens=16384, mtp_tokens=1, gpu_memory_utilization=0.9, language_model_only=True,
     )
     return make_plan(**{**base, **overrides})
 
@@ -70,9 +70,21 @@ def multinode_plan(**overrides: Any) -> Plan:
     return make_plan(**{**base, **overrides})
 
 
+def gb200_plan(**overrides: Any) -> Plan:
+    """A replica over two GB200 trays (4 GPUs each) of one NVL72 rack: multi-node NVLink."""
+    return multinode_plan(**{"gpu": "gb200", "tp": 4, "pp": 2, "gpus_per_replica": 8, **overrides})
+
+
+def amd_plan(**overrides: Any) -> Plan:
+    """One MI300X per replica: ROCm image, device groups, no MTP (no published ROCm recipe)."""
+    return moe_plan(**{"gpu": "mi300x", "tp": 1, "ep": 1, "gpus_per_replica": 1, "mtp_tokens": 0, **overrides})
+
+
 # name -> (plan factory, autoscaler) for the golden files
 GOLDEN: dict[str, tuple[Any, str]] = {
     "dense-27b-fp8-h100": (dense_plan, "hpa"),
     "moe-122b-fp8-h200-ep": (moe_plan, "keda"),
     "multinode-122b-bf16-a100": (multinode_plan, "hpa"),
+    "multinode-122b-bf16-gb200": (gb200_plan, "hpa"),
+    "moe-122b-fp8-mi300x": (amd_plan, "hpa"),
 }

@@ -32,6 +32,7 @@ CRD_SCHEMAS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitor_v1.json",
     ("keda.sh/v1alpha1", "ScaledObject"): "scaledobject_v1alpha1.json",
     ("serving.kserve.io/v1beta1", "InferenceService"): "inferenceservice_v1beta1.json",
+    ("resource.nvidia.com/v1beta1", "ComputeDomain"): "computedomain_v1beta1.json",
 }
 # Labels that say which tool applied an object; they differ between Helm and kubectl by design.
 TOOL_LABELS = ("helm.sh/chart", "app.kubernetes.io/managed-by")
@@ -86,7 +87,8 @@ def test_helm_lint_strict(rendered: dict[str, Path], name: str) -> None:
 def test_helm_template_matches_manifests(rendered: dict[str, Path], name: str) -> None:
     out = rendered[name]
     raw = _manifests(out)
-    ns, release = raw[0]["metadata"]["name"], raw[2]["metadata"]["name"]
+    ns = raw[0]["metadata"]["name"]
+    release = next(o for o in raw if o["kind"] in ("Deployment", "LeaderWorkerSet"))["metadata"]["name"]
     proc = subprocess.run(
         [_helm(), "template", release, str(out / "chart"), "--namespace", ns,
          "--set", "namespace.create=true"],
@@ -159,7 +161,8 @@ def _validate(obj: dict[str, Any]) -> None:
 @pytest.mark.parametrize("name", sorted(GOLDEN))
 def test_every_manifest_validates_strictly(rendered: dict[str, Path], name: str) -> None:
     out = rendered[name]
-    objs = _manifests(out) + [o for f in sorted(out.glob("kserve/*.yaml")) for o in _load_all(f)]
+    extra = sorted([*out.glob("kserve/*.yaml"), *out.glob("benchmark/*.yaml")])
+    objs = _manifests(out) + [o for f in extra for o in _load_all(f)]
     assert objs
     for obj in objs:
         _validate(obj)
@@ -221,6 +224,7 @@ def checkov_report(rendered: dict[str, Path], tmp_path_factory: pytest.TempPathF
         shutil.copytree(out / "manifests", dest)
         if (out / "kserve").is_dir():
             shutil.copytree(out / "kserve", dest / "kserve")
+        shutil.copytree(out / "benchmark", dest / "benchmark")  # the benchmark Jobs (issue 10)
         _pods_as_deployments(out, dest)
     return _run_checkov(root)
 

@@ -68,13 +68,42 @@ def test_recommended_plan_meets_every_constraint(
 
 
 @SETTINGS
-@given(task=tasks, budget=st.floats(2000, 60000))
-def test_more_budget_never_lowers_quality(task: str, budget: float) -> None:
-    low = _solve(task=task, budget=budget, deploy="cloud")
-    high = _solve(task=task, budget=budget * 2, deploy="cloud")
+@given(task=tasks, budget=st.floats(2000, 60000), tol=st.sampled_from([0.0, 0.5, 1.5]),
+       deploy=st.sampled_from(["cloud", "onprem"]), tiers=st.sampled_from([None, ("secure", "community")]))
+def test_more_budget_never_lowers_quality(task: str, budget: float, tol: float, deploy: str,
+                                          tiers: tuple[str, ...] | None) -> None:
+    """Quality within the tolerance is a tie (cost decides), so more budget may pick a tied option a few
+    tenths lower, never one beyond the tolerance; with no tolerance, never a lower one."""
+    kw = {"task": task, "deploy": deploy, "quality_tolerance": tol, "tiers": tiers}
+    low = _solve(budget=budget, **kw)
+    high = _solve(budget=budget * 2, **kw)
     if low is not None:
         assert high is not None
-        assert high.recommended.quality >= low.recommended.quality
+        assert high.recommended.quality >= low.recommended.quality - tol - 1e-9
+
+
+@SETTINGS
+@given(task=tasks, load=rps, deploy=st.sampled_from(["cloud", "onprem", "any"]),
+       widen=st.sampled_from([{"tiers": ("secure", "community", "marketplace", "spot")}, {"allow_stale": True},
+                              {"market": "any"}, {"regions": None}]))
+def test_allowing_more_offers_never_raises_cost(task: str, load: float, deploy: str, widen: dict[str, object]) -> None:
+    """Wider tiers, stale prices, any market, any region: more offers compete, so the cost never rises."""
+    narrow = _solve(task=task, rps=load, deploy=deploy, regions=("us",) if "regions" in widen else None)
+    wide = _solve(task=task, rps=load, deploy=deploy, **widen)
+    if narrow is not None:
+        assert wide is not None
+        assert wide.recommended.monthly_cost_usd <= narrow.recommended.monthly_cost_usd + 0.01
+
+
+@SETTINGS
+@given(task=tasks, load=rps, cap=st.floats(50_000, 2_000_000), factor=st.floats(1.0, 4.0))
+def test_more_capex_budget_never_raises_cost(task: str, load: float, cap: float, factor: float) -> None:
+    low = _solve(task=task, rps=load, capex_budget=cap)
+    high = _solve(task=task, rps=load, capex_budget=cap * factor)
+    if low is not None:
+        assert high is not None
+        assert high.recommended.monthly_cost_usd <= low.recommended.monthly_cost_usd + 0.01
+        assert all(o.capex_usd <= cap * factor for o in high.options)
 
 
 @SETTINGS
@@ -141,3 +170,22 @@ def test_invariants_on_the_default_any_path(task: str, load: float, factor: floa
     looser = solve(Request.model_validate(
         {"task": task, "rps": load, "ttft_ms": t.ttft_ms * loosen, "tpot_ms": t.tpot_ms * loosen}), cat)
     assert looser.recommended.monthly_cost_usd <= base.recommended.monthly_cost_usd + 0.01
+
+
+@SETTINGS
+@given(task=tasks, load=rps, factor=st.floats(1.0, 4.0), think=st.sampled_from([0.0, 2.0, 20.0]))
+def test_a_higher_peak_never_lowers_cost_and_thinking_never_raises_it(
+    task: str, load: float, factor: float, think: float
+) -> None:
+    flat = _solve(task=task, rps=load, deploy="cloud")
+    peaked = _solve(task=task, rps=load, peak_rps=load * factor, deploy="cloud")
+    if peaked is not None:
+        assert flat is not None
+        assert peaked.recommended.monthly_cost_usd >= flat.recommended.monthly_cost_usd - 0.01
+        assert all(o.capacity_rps >= load * factor for o in peaked.options)
+    users = max(1, round(load * 10))
+    busy = _solve(task=task, concurrency=users, deploy="cloud")
+    idle = _solve(task=task, concurrency=users, think_time_s=think, deploy="cloud")
+    if busy is not None:
+        assert idle is not None
+        assert idle.recommended.monthly_cost_usd <= busy.recommended.monthly_cost_usd + 0.01

@@ -34,7 +34,9 @@ def tiny(catalog: Catalog) -> Catalog:
         purchase={},
         api={"flash": ApiOffer(id="flash", model="qwen3.5-flash", provider="host",
                                tiers=[{"usd_per_m_input": 0.1, "usd_per_m_output": 0.4}],
-                               unknown={"usd_per_m_cached_input": "-", "max_context": "-"}, **SRC)},
+                               unknown={"usd_per_m_cached_input": "-", "max_context": "-"},
+                               latency={"ttft_s": 0.6, "ttft_s_best": 0.4, "output_tokens_per_s": 212,
+                                        "output_tokens_per_s_best": 309, **SRC}, **SRC)},
     )
 
 
@@ -63,7 +65,9 @@ def test_replicas_follow_the_queueing_model(catalog: Catalog) -> None:
     est = perf.estimate(cfg, res.shape, dep.max_num_seqs)
     service = (est.ttft_ms + res.osl * est.tpot_ms) / 1000
     expected = queueing.replicas_for_rps(30.0, dep.max_num_seqs, service, (res.ttft_ms - est.ttft_ms) / 1000)
-    assert rec.replicas == expected
+    # The fewest replicas the queue needs, then as many more as the whole instances paid for hold.
+    assert expected is not None and rec.replicas == max(expected, rec.gpus_paid // dep.tp)
+    assert rec.spare_gpus == rec.gpus_paid - dep.tp * rec.replicas
     # Packing: replicas of TP t fill 8-GPU boxes when those are cheaper per replica.
     per_replica_small = 3.0 * rec.tp
     boxes = math.ceil(rec.replicas / (8 // rec.tp))
@@ -101,8 +105,11 @@ def test_api_wins_at_a_trickle_and_loses_at_scale(catalog: Catalog) -> None:
     cat = tiny(catalog)
     trickle = solve(Request(task="chat", rps=0.01), cat)
     assert trickle.recommended.deploy == "api" and trickle.deployment is None
-    # Provider latency is not modelled: an API option has no latency fields at all.
-    assert isinstance(trickle.recommended, Api) and "ttft_ms" not in trickle.recommended.model_dump()
+    # An API's latency is its host's slowest published median, checked against the targets like any option.
+    rec = trickle.recommended
+    assert isinstance(rec, Api)
+    lat = cat.api[rec.chosen.offer_id].latency
+    assert lat is not None and rec.ttft_ms == lat.ttft_s * 1000 <= 1500
     heavy = solve(Request(task="chat", rps=50.0), cat)
     assert heavy.recommended.deploy == "cloud"
     api_alt = solve(Request(task="chat", rps=50.0, deploy="api"), cat).recommended

@@ -119,7 +119,10 @@ class _Builder:
             missing = [k for k in ("source", "as_of") if k not in value]
             if missing:
                 raise CatalogError(f"{path}: tco.{missing[0]}: required when an overlay changes tco")
-            value = {**self.tco.model_dump(exclude={"unknown"}), **value}
+            # The defaults' reasons for their nulls carry over for the fields the overlay leaves alone.
+            kept = {k: why for k, why in self.tco.unknown.items() if k not in value}
+            value = {**self.tco.model_dump(exclude={"unknown"}), **value,
+                     "unknown": {**kept, **(value.get("unknown") or {})}}
         return _validate(TcoAssumptions, value, path, "tco")
 
     def add_dir(self, root: Path, overlay: bool) -> None:

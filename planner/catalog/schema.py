@@ -7,7 +7,10 @@ validator checks that every `None` number has such a reason, so nothing is silen
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import math
 import types
+import unicodedata
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
@@ -27,16 +30,87 @@ KvDtype = Literal["bf16", "fp8"]
 Engine = Literal["vllm", "sglang"]
 Vendor = Literal["nvidia", "amd"]
 TaskId = Literal["docs", "chat", "coding", "math", "agentic", "vision", "video"]
+# Offer tiers: `secure` = the provider's own data centres under its enterprise terms; `community` =
+# hosts run by third parties on the provider's platform; `marketplace` = a router/reseller that passes
+# requests to hosts it does not run; `spot` = interruptible capacity.
+Tier = Literal["secure", "community", "marketplace", "spot"]
+TIERS: tuple[Tier, ...] = ("secure", "community", "marketplace", "spot")
+# Where hardware is sold new: `global` = outside export-restricted markets; `cn` = mainland China.
+Market = Literal["global", "cn"]
+MARKETS: tuple[Market, ...] = ("global", "cn")
 
 PRECISIONS: tuple[Precision, ...] = ("bf16", "fp8", "int4", "nvfp4")
 TASKS: tuple[TaskId, ...] = ("docs", "chat", "coding", "math", "agentic", "vision", "video")
 ENGINES: tuple[Engine, ...] = ("vllm", "sglang")
 
 
+# Characters that break a line or hide text: a catalog string lands in shell comments, YAML, Markdown
+# and report cells, so it must be one visible line (a newline in a GPU name became a command in launch.sh).
+_HIDDEN = frozenset(("Cc", "Cf", "Zl", "Zp", "Co", "Cs"))
+# Every catalog number (bytes of a checkpoint, dollars of a rack, a price per token) is within these,
+# so no product or quotient downstream overflows to inf or underflows to 0: each field's own bounds
+# say what it means, these say what arithmetic survives.
+NUMBER_MIN, NUMBER_MAX = 1e-9, 1e15
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` is not one line of visible text, or None."""
+    if text.isprintable():  # the common case, in C: no control, format or separator characters
+        return None
+    for ch in text:
+        if unicodedata.category(ch) in _HIDDEN:
+            return f"must be one line of text (contains {ch!a})"
+    return None
+
+
+def plain_value(annotation: Any, value: Any, *, magnitude: bool = True) -> Any:
+    """Reject `true` where a number is meant (pydantic reads it as 1) and text that is not one line.
+
+    `magnitude`: also keep numbers within NUMBER_MIN..NUMBER_MAX (for models without bounds of their own).
+    """
+    if isinstance(value, bool):
+        if _is_number(annotation) and not _allows_bool(annotation):
+            raise ValueError("must be a number, not true/false")
+    elif isinstance(value, int | float) and magnitude:
+        if value != 0 and math.isfinite(value) and not NUMBER_MIN <= abs(value) <= NUMBER_MAX:
+            raise ValueError(f"out of range: 0, or a magnitude within {NUMBER_MIN:g}..{NUMBER_MAX:g}")
+    elif isinstance(value, str):
+        problem = text_problem(value)
+        if problem:
+            raise ValueError(problem)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, str) and (problem := text_problem(item)):
+                raise ValueError(problem)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            for item in (k, v):
+                if isinstance(item, str) and (problem := text_problem(item)):
+                    raise ValueError(problem)
+    return value
+
+
+def _allows_bool(annotation: Any) -> bool:
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_allows_bool(a) for a in get_args(annotation))
+    return annotation is bool
+
+
 class Frozen(BaseModel):
     # allow_inf_nan=False: YAML spells infinity `.inf`, which passes `gt=0` and would surface as
     # "$inf" in a plan and `Infinity` (invalid JSON) in its output.
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain(cls, value: Any, info: ValidationInfo) -> Any:
+        return plain_value(_annotations(cls).get(info.field_name or ""), value)
+
+
+@functools.cache
+def _annotations(cls: type[BaseModel]) -> dict[str, Any]:
+    # Cached: every field of every catalog entry asks, at every CLI start.
+    return {name: f.annotation for name, f in cls.model_fields.items()}
 
 
 class Sourced(Frozen):
@@ -167,7 +241,12 @@ class EngineSupport(Sourced):
     min_version: str | None = None
     flags: list[str] = Field(default_factory=list, description="Always-on flags (parsers).")
     tool_flags: list[str] = Field(default_factory=list)
-    mtp_flags: list[str] = Field(default_factory=list)
+    vendors: list[Literal["nvidia", "amd"]] = Field(
+        default=["nvidia", "amd"], min_length=1, description="GPU vendors this engine can be deployed on.")
+    mtp_tokens: int | None = Field(
+        default=None, ge=1, le=8, description="Speculative tokens of the published MTP recipe; null = no recipe.")
+    mtp_vendors: list[Literal["nvidia", "amd"]] = Field(
+        default_factory=list, description="GPU vendors the MTP recipe is published for.")
 
 
 class MinimumDeployment(Sourced):
@@ -251,6 +330,10 @@ class GpuSpec(Sourced):
     k8s_resource: ExtendedResource = Field(description="Extended resource name, e.g. nvidia.com/gpu.")
     node_label_key: LabelKey = Field(description="Node label the GPU is selected by, e.g. nvidia.com/gpu.product.")
     node_label_value: LabelValue
+    markets: list[Market] = Field(
+        default_factory=lambda: list(MARKETS[:1]), description="Markets where the GPU is sold new (export rules).")
+    sold_new: bool = Field(default=True, description="False when the part is end-of-life: no new units are sold.")
+    availability_note: str | None = Field(default=None, description="Why the markets or sold_new are restricted.")
 
     @field_validator("memory_gib_usable")
     @classmethod
@@ -276,6 +359,8 @@ class CloudOffer(Sourced):
     gpu: str
     gpus: int = Field(gt=0)
     region: str
+    geo: str = Field(default="unspecified", description="Geography of the region (us, eu...): --regions matches it.")
+    tier: Tier = "secure"
     usd_per_hour: float | None = Field(default=None, gt=0, description="Instance on-demand $/hour.")
     usd_per_hour_1y: float | None = Field(default=None, gt=0, description="Instance 1-year committed $/hour.")
     usd_per_hour_3y: float | None = Field(default=None, gt=0, description="Instance 3-year committed $/hour.")
@@ -300,8 +385,12 @@ class TcoAssumptions(Sourced):
         ge=1.0, description="Server price ÷ GPU price when only GPUs quoted."
     )
     network_fraction: float = Field(ge=0, lt=1, description="Cluster network share of total capex.")
-    colo_usd_per_kw_month: float = Field(ge=0)
-    ops_usd_per_gpu_month: float = Field(ge=0)
+    colo_usd_per_kw_month: float = Field(ge=0, description="Facility (colocation) $ per provisioned IT kW-month.")
+    ops_usd_per_gpu_month: float | None = Field(default=0.0, ge=0, description="Staff $/GPU-month (null: none).")
+    ops_fraction: float = Field(
+        default=0.0, ge=0, le=5, description="Operations staff, support/maintenance, storage and licences, as a "
+        "share of the monthly depreciation + power + facility figure.")
+    cost_of_capital: float | None = Field(default=0.0, ge=0, le=1, description="Annual rate on capex (null: none).")
 
 
 class ApiTier(Frozen):
@@ -312,6 +401,15 @@ class ApiTier(Frozen):
     usd_per_m_output: float = Field(gt=0)
 
 
+class ApiLatency(Sourced):
+    """Published medians for one API host; the slowest is what targets are checked at, the fastest shows the spread."""
+
+    ttft_s: float = Field(gt=0, description="Slowest published median time to first token, seconds.")
+    ttft_s_best: float = Field(gt=0, description="Fastest published median TTFT, seconds.")
+    output_tokens_per_s: float = Field(gt=0, description="Slowest published median output speed, tokens/s.")
+    output_tokens_per_s_best: float = Field(gt=0, description="Fastest published median output speed.")
+
+
 class ApiOffer(Sourced):
     id: str
     model: str
@@ -319,6 +417,11 @@ class ApiOffer(Sourced):
     tiers: list[ApiTier] = Field(min_length=1)
     usd_per_m_cached_input: float | None = Field(default=None, gt=0)
     max_context: int | None = Field(default=None, gt=0)
+    tier: Tier = "secure"
+    region: str = "unspecified"
+    geo: str = "unspecified"
+    latency: ApiLatency | None = Field(
+        default=None, description="Published latency; null = none published, so the targets cannot be checked.")
 
     @model_validator(mode="after")
     def _tiers_ascend(self) -> ApiOffer:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import io
 import sys
 from typing import Any
 
 import click
 
 from planner import __version__
-from planner.errors import PlannerError
+from planner.errors import EnvironmentFailure, PlannerError, os_failure
+from planner.errors import one_line as _line
 
 # subcommand name -> module under planner.cli exposing `command`
 SUBCOMMANDS = {
@@ -50,9 +52,17 @@ def cli() -> None:
     """
 
 
+def _safe_streams() -> None:
+    """A terminal that cannot show ★ (PYTHONIOENCODING=ascii, LANG=C) gets `?`, not a crash after --out."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: every user-facing failure is one line on stderr and exit 2 (1: nothing feasible)."""
     args = sys.argv[1:] if argv is None else argv
+    _safe_streams()
     try:
         # Bare `qwen-plan` is a request for help, not an error.
         rv = cli.main(args=args or ["--help"], prog_name="qwen-plan", standalone_mode=False)
@@ -62,13 +72,23 @@ def main(argv: list[str] | None = None) -> Any:
         click.echo("error: aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
+        click.echo(f"error: {_line(exc.format_message())}", err=True)
         sys.exit(2)
     except PlannerError as exc:
-        click.echo(f"error: {exc}", err=True)
-        for hint in getattr(exc, "near_misses", []):
-            click.echo(f"  - {hint}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(exc)
+    except OSError as exc:  # an I/O failure no command anticipated: still one line naming the path
+        _fail(os_failure(exc, "qwen-plan", "use"))
+    except RecursionError:
+        _fail(PlannerError("input nested too deeply"))
+    except MemoryError:
+        _fail(EnvironmentFailure("out of memory"))
     if isinstance(rv, int) and rv:
         sys.exit(rv)
     return rv
+
+
+def _fail(exc: PlannerError) -> None:
+    click.echo(f"error: {_line(str(exc))}", err=True)
+    for hint in getattr(exc, "near_misses", []):
+        click.echo(f"  - {_line(hint)}", err=True)
+    sys.exit(exc.exit_code)

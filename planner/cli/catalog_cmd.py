@@ -73,8 +73,10 @@ def _as_of(entry: Any) -> str:
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
     t = Table(title=title, title_justify="left")
-    for c in columns:
-        t.add_column(c, overflow="fold")
+    for i, c in enumerate(columns):
+        # The first column names the row (an id): kept whole, so it can be searched and copied.
+        t.add_column(c, overflow="fold", no_wrap=i == 0, min_width=max((len(r[0]) for r in rows), default=0)
+                     if i == 0 else None)
     for r in rows:
         t.add_row(*r)
     return t

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import click
 
 from planner.catalog import Catalog
 from planner.catalog.schema import ENGINES, PRECISIONS
+from planner.catalog.yaml_io import open_input
 from planner.cli.common import catalog_option, get_catalog
 from planner.errors import PlannerError, RequestError
 from planner.feasibility import Layout, check
@@ -71,21 +74,35 @@ def to_json(e: Estimate) -> dict[str, Any]:
     }
 
 
+# Upper bounds by meaning, far past any real replica, so no computation overflows or loops.
+LIMITS: dict[str, int] = {"tp": 1024, "ep": 1024, "mtp": 16, "batch": 1_000_000, "isl": 10_000_000,
+                          "osl": 1_000_000, "image_pixels": 100_000_000, "frame_pixels": 100_000_000}
+VISUAL_COUNT_MAX = 100_000  # images or frames per request
+LINE_MAX_BYTES = 1 << 20  # one --cases line
+
+
 def _int(name: str, v: Any, minimum: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-        raise RequestError(f"{name}: must be an integer >= {minimum} (got {v!r})")
+    top = LIMITS[name]
+    if isinstance(v, bool) or not isinstance(v, int) or not minimum <= v <= top:
+        raise RequestError(f"{name}: must be an integer in {minimum}..{top:,} (got {_short(v)})")
     return v
+
+
+def _short(v: Any) -> str:
+    """repr, cut short: a 400-digit number or a long string does not belong in a one-line error."""
+    text = repr(v) if not isinstance(v, int) or abs(v) < 10**30 else f"a {len(str(abs(v)))}-digit number"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _flag(name: str, v: Any) -> bool:
     if not isinstance(v, bool):
-        raise RequestError(f"{name}: must be true or false (got {v!r})")
+        raise RequestError(f"{name}: must be true or false (got {_short(v)})")
     return v
 
 
-def _number(name: str, v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < 1e9:
-        raise RequestError(f"{name}: must be a number in [0, 1e9) (got {v!r})")
+def _count(name: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= VISUAL_COUNT_MAX:
+        raise RequestError(f"{name}: must be a number in 0..{VISUAL_COUNT_MAX:,} (got {_short(v)})")
     return float(v)
 
 
@@ -93,15 +110,15 @@ def _choice(name: str, v: Any, accepted: tuple[str, ...]) -> Any:
     if isinstance(v, str) and v.lower() in accepted:  # FP8, BF16, vLLM as benchmarks write them
         return v.lower()
     if v not in accepted:
-        raise RequestError(f"{name}: {v!r} is not one of {', '.join(accepted)}")
+        raise RequestError(f"{name}: {_short(v)} is not one of {', '.join(accepted)}")
     return v
 
 
 def run_case(cat: Catalog, case: dict[str, Any]) -> dict[str, Any]:
     """One estimate from a mapping of the command's fields; bad values raise PlannerError."""
-    unknown = sorted(set(case) - CASE_FIELDS)
+    unknown = sorted(map(str, set(case) - CASE_FIELDS))
     if unknown:
-        raise RequestError(f"{unknown[0]}: unknown field; accepted: {', '.join(sorted(CASE_FIELDS))}")
+        raise RequestError(f"{_short(unknown[0])}: unknown field; accepted: {', '.join(sorted(CASE_FIELDS))}")
     missing = [f for f in REQUIRED if case.get(f) is None]
     if missing:
         raise RequestError(f"{missing[0]}: required")
@@ -113,7 +130,7 @@ def run_case(cat: Catalog, case: dict[str, Any]) -> dict[str, Any]:
                            f"not {case.get('precision')}")
     hit = case.get("prefix_hit", 0.0)
     if isinstance(hit, bool) or not isinstance(hit, int | float) or not 0.0 <= hit <= 1.0:
-        raise RequestError(f"prefix_hit: must be a number within 0..1 (got {hit!r})")
+        raise RequestError(f"prefix_hit: must be a number within 0..1 (got {_short(hit)})")
     cfg = Config(
         model=model,
         gpu=gpu,
@@ -128,7 +145,8 @@ def run_case(cat: Catalog, case: dict[str, Any]) -> dict[str, Any]:
     verdict = check(model, gpu, cfg.precision, cfg.engine, Layout(tp=cfg.tp, ep=cfg.ep), hypothetical=True)
     if verdict.problem is not None:
         raise RequestError(verdict.problem.at())
-    visual = {f: _number(f, case.get(f) or 0) for f in VISUAL_FIELDS}
+    visual = {f: float(_int(f, case.get(f) or 0, 0)) if f in LIMITS else _count(f, case.get(f) or 0)
+              for f in VISUAL_FIELDS}
     for count, size in (("images", "image_pixels"), ("video_frames", "frame_pixels")):
         if (visual[count] > 0) != (visual[size] > 0):
             raise RequestError(f"{count}/{size}: give both (how many, and pixels each) or neither")
@@ -158,27 +176,52 @@ def _table(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _cases(cat: Catalog, path: Path) -> None:
+def _lines(path: Path) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes) split on \\n only (form feeds and U+2028 are inside a line); None: too long."""
+    fd = open_input(path, "--cases", RequestError)
+    with os.fdopen(fd, "rb") as f:
+        n = 0
+        while True:
+            raw = f.readline(LINE_MAX_BYTES + 1)
+            if not raw:
+                return
+            n += 1
+            if len(raw) > LINE_MAX_BYTES and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):  # skip the rest of it, whatever its length
+                    raw = f.readline(LINE_MAX_BYTES)
+                yield n, None
+                continue
+            yield n, raw.removesuffix(b"\n").removesuffix(b"\r")
+
+
+def _case_line(cat: Catalog, raw: bytes | None) -> dict[str, Any] | str:
+    """The estimate for one --cases line, or why there is none."""
+    if raw is None:
+        return f"line longer than {LINE_MAX_BYTES:,} bytes"
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RequestError(f"--cases: cannot read {path} ({exc.strerror})") from None
+        case = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise RequestError(f"--cases: {path} is not UTF-8 text (JSON lines expected)") from None
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            # Keep one output line per input line, so results stay aligned with their cases.
-            click.echo(json.dumps({"error": {"line": n, "message": "blank line"}}, sort_keys=True))
-            continue
-        try:
-            case = json.loads(line)
-            if not isinstance(case, dict):
-                raise RequestError("line must be a JSON object")
-            out = run_case(cat, case)
-        except json.JSONDecodeError as exc:
-            out = {"error": {"line": n, "message": f"invalid JSON ({exc.msg})"}}
-        except PlannerError as exc:
-            out = {"error": {"line": n, "message": str(exc)}}
+        return "not UTF-8 text"
+    except json.JSONDecodeError as exc:
+        return f"invalid JSON ({exc.msg})"
+    except RecursionError:
+        return "invalid JSON (nested too deeply)"
+    except ValueError as exc:  # an integer of more than 4300 digits
+        return f"invalid JSON ({str(exc).split(';')[0]})"
+    if not isinstance(case, dict):
+        return "line must be a JSON object"
+    try:
+        return run_case(cat, case)
+    except PlannerError as exc:
+        return str(exc)
+
+
+def _cases(cat: Catalog, path: Path) -> None:
+    for n, raw in _lines(path):
+        # Blank lines too get an output line, so results stay aligned with their cases.
+        out = "blank line" if raw is not None and not raw.strip() else _case_line(cat, raw)
+        if isinstance(out, str):
+            out = {"error": {"line": n, "message": out}}
         click.echo(json.dumps(out, sort_keys=True))
 
 
@@ -187,15 +230,16 @@ def _cases(cat: Catalog, path: Path) -> None:
 @click.option("--gpu", help="GPU id from the catalog, e.g. h200 (aliases such as H100 work too).")
 @click.option("--precision", type=click.Choice(PRECISIONS, case_sensitive=False),
               help="Weight precision of the checkpoint.")
-@click.option("--tp", type=click.IntRange(min=1), help="Tensor-parallel GPUs in the replica.")
-@click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--tp", type=click.IntRange(1, LIMITS["tp"]), help="Tensor-parallel GPUs in the replica.")
+@click.option("--ep", type=click.IntRange(1, LIMITS["ep"]), default=1, show_default=True,
               help="Expert-parallel group size (divides --tp).")
 @click.option("--kv-dtype", type=click.Choice(KV_DTYPES, case_sensitive=False), default="bf16", show_default=True)
-@click.option("--batch", type=click.IntRange(min=1), help="Concurrent sequences (default: as many as fit).")
-@click.option("--isl", type=click.IntRange(min=1), help="Input tokens per request.")
-@click.option("--osl", type=click.IntRange(min=1), help="Output tokens per request.")
+@click.option("--batch", type=click.IntRange(1, LIMITS["batch"]),
+              help="Concurrent sequences (default: as many as fit).")
+@click.option("--isl", type=click.IntRange(1, LIMITS["isl"]), help="Input tokens per request.")
+@click.option("--osl", type=click.IntRange(1, LIMITS["osl"]), help="Output tokens per request.")
 @click.option("--engine", type=click.Choice(ENGINES, case_sensitive=False), default="vllm", show_default=True)
-@click.option("--mtp", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--mtp", type=click.IntRange(0, LIMITS["mtp"]), default=0, show_default=True,
               help="MTP speculative tokens per step (0 = off).")
 @click.option("--prefix-hit", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Fraction of the prompt served from the prefix cache.")

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from planner.atomic import check_target
 from planner.catalog import Catalog
-from planner.fmt import num, usd
+from planner.fmt import md_cell, num, usd
 from planner.plan import Api, Plan, SelfHosted
 
 
@@ -22,8 +22,8 @@ def plan_json(plan: Plan) -> str:
 
 
 def _where(o: SelfHosted | Api) -> str:
-    if isinstance(o, SelfHosted) and o.deploy == "onprem":
-        return f"{o.where}, {usd(o.capex_usd)} capex"
+    if isinstance(o, SelfHosted) and o.spare_gpus:
+        return f"{o.where}, {o.spare_gpus} GPU spare"
     return o.where
 
 
@@ -33,18 +33,21 @@ def _rows(options: list[SelfHosted | Api]) -> list[list[str]]:
         if isinstance(o, SelfHosted):
             shape = f"{o.precision} {o.gpu} TP{o.tp}" + (f" EP{o.ep}" if o.ep > 1 else "") + f" ×{o.replicas}"
             engine: str = o.engine
-            ttft, tpot = num(o.ttft_ms), num(o.tpot_ms)
+            capacity = num(o.capacity_rps, 2)
         else:
-            shape, engine, ttft, tpot = "—", "—", "n/a", "n/a"
+            shape, engine, capacity = "—", "—", "—"  # an API's capacity is its (unpublished) rate limit
         rows.append([
-            o.model, shape, engine, _where(o), usd(o.monthly_cost_usd) + (" (stale)" if o.stale_price else ""),
-            usd(o.usd_per_million_tokens, 2), ttft, tpot, num(o.capacity_rps, 2), num(o.quality),
+            o.model, shape, engine, _where(o), usd(o.capex_usd) if o.capex_usd else "—",
+            usd(o.monthly_cost_usd) + (" (stale)" if o.stale_price else ""),
+            usd(o.usd_per_million_tokens, 2), num(o.ttft_ms), num(o.tpot_ms), num(o.priced_rps, 2), capacity,
+            num(o.quality), usd(o.usd_per_quality_point) if o.usd_per_quality_point is not None else "—",
         ])
     return rows
 
 
-HEADERS = ["model", "shape", "engine", "where", "$/month", "$/M out", "TTFT p95 ms", "TPOT ms", "req/s",
-           "quality"]
+# "load" is the rate each row is billed for; "capacity" what a self-hosted row sustains at the SLO.
+HEADERS = ["model", "shape", "engine", "where", "capex", "$/month", "$/M out", "TTFT p95 ms", "TPOT ms",
+           "load req/s", "capacity req/s", "quality", "$/quality pt/mo"]
 
 
 def why(plan: Plan) -> list[str]:
@@ -56,7 +59,8 @@ def why(plan: Plan) -> list[str]:
                      + (f", quality ≥ {plan.request.min_quality}" if plan.request.min_quality else "")
                      + (f" within {usd(plan.request.budget)}/month" if plan.request.budget else ""))
     else:
-        lines.append("highest task quality within the budget; capacity is what one replica sustains at the SLO")
+        lines.append("highest task quality within the budget (quality within noise is a tie: cost decides); load "
+                     "is what each row is priced at, capacity what the GPUs paid for sustain at the SLO")
     lines.append(f"{plan.candidates_evaluated} candidate configurations evaluated; "
                  f"{len(plan.rejected)} families rejected")
     counts: dict[str, int] = {}
@@ -91,7 +95,7 @@ def print_plan(plan: Plan, fmt: str) -> None:
     if fmt == "markdown":
         click.echo(plan_markdown(plan), nl=False)
         return
-    console = Console(width=160, highlight=False)
+    console = Console(width=200, highlight=False)
     table = Table(title="Recommended plan and alternatives", show_lines=False)
     for h in ["", *HEADERS]:
         table.add_column(h)
@@ -109,13 +113,13 @@ def plan_markdown(plan: Plan) -> str:
     out.append("| " + " | ".join(["", *HEADERS]) + " |")
     out.append("|" + "---|" * (len(HEADERS) + 1))
     for i, row in enumerate(_rows(plan.options)):
-        out.append("| " + " | ".join(["**★**" if i == 0 else str(i), *row]) + " |")
+        out.append("| " + " | ".join(["**★**" if i == 0 else str(i), *map(md_cell, row)]) + " |")
     out += ["", "## Why", ""]
     out += [f"- {line}" for line in why(plan)]
     out += [f"- {line}" for line in stale_lines(plan)]
     if plan.rejected:
         out += ["", "## Rejected", "", "| family | constraint | detail |", "|---|---|---|"]
-        out += [f"| {r.family} | {r.constraint} | {r.detail} |" for r in plan.rejected]
+        out += [f"| {md_cell(r.family)} | {r.constraint} | {md_cell(r.detail)} |" for r in plan.rejected]
     out += ["", f"Queueing model: {plan.queueing_model}", ""]
     return "\n".join(out)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import yaml
 from pydantic import ValidationError
 
-from planner.catalog.schema import ENGINES, PRECISIONS, TASKS
+from planner.catalog.schema import ENGINES, PRECISIONS, TASKS, TIERS
+from planner.catalog.yaml_io import parse_yaml, read_input
 from planner.cli.common import catalog_option, get_catalog
 from planner.errors import RequestError
 from planner.request import Request
@@ -32,8 +32,11 @@ def _csv(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple
 _OPTIONS: list[tuple[str, str, Any]] = [
     ("--task", "task", click.Choice(TASKS)),
     ("--budget", "budget", float),
+    ("--capex-budget", "capex_budget", float),
     ("--rps", "rps", float),
+    ("--peak-rps", "peak_rps", float),
     ("--concurrency", "concurrency", int),
+    ("--think-time-s", "think_time_s", float),
     ("--tokens-per-day", "tokens_per_day", float),
     ("--isl", "isl", int),
     ("--osl", "osl", int),
@@ -51,8 +54,16 @@ _OPTIONS: list[tuple[str, str, Any]] = [
     ("--power-price", "power_price", float),
     ("--pue", "pue", float),
     ("--utilization", "utilization", float),
+    ("--colo-usd-per-kw-month", "colo_usd_per_kw_month", float),
+    ("--ops-fraction", "ops_fraction", float),
+    ("--cost-of-capital", "cost_of_capital", float),
+    ("--tiers", "tiers", None),
+    ("--regions", "regions", None),
+    ("--market", "market", click.Choice(["global", "cn", "any"])),
+    ("--allow-stale", "allow_stale", bool),
+    ("--quality-tolerance", "quality_tolerance", float),
 ]
-LIST_FIELDS = {"gpus", "providers", "precisions", "models"}
+LIST_FIELDS = {"gpus", "providers", "precisions", "models", "tiers", "regions"}
 
 
 def _bounds(field: str) -> str:
@@ -69,6 +80,9 @@ def request_options(func: F) -> F:
         doc = (Request.model_fields[field].description or "") + _bounds(field)
         if field in LIST_FIELDS:
             doc += " Comma-separated."
+        if typ is bool:  # a switch: absent = None, so a --request file's value stands
+            func = click.option(flag, field, is_flag=True, flag_value=True, default=None, help=doc)(func)
+            continue
         func = click.option(flag, field, type=typ, default=None, callback=_csv if typ is None else None,
                             help=doc)(func)
     func = click.option(
@@ -86,15 +100,15 @@ def build_request(request_file: Path | None, **flags: Any) -> Request:
     data: dict[str, Any] = {}
     from_file: set[str] = set()
     if request_file is not None:
-        try:
-            loaded = yaml.safe_load(request_file.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise RequestError(f"{request_file}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
-        except UnicodeDecodeError:
-            raise RequestError(f"--request: {request_file} is not UTF-8 text") from None
+        loaded = parse_yaml(read_input(request_file, "--request", RequestError), str(request_file),
+                            RequestError) or {}
         if not isinstance(loaded, dict):
             raise RequestError(f"{request_file}: expected a mapping of request fields")
-        data.update({str(k).replace("-", "_"): v for k, v in loaded.items()})
+        for key, value in loaded.items():
+            name = str(key).replace("-", "_")
+            if name in data:  # `ttft-ms` and `ttft_ms` both given: which one was meant?
+                raise RequestError(f"{request_file}: {name} given twice (as {key!r} and another spelling)")
+            data[name] = value
         from_file = set(data)
     given = {k: v for k, v in flags.items() if k in Request.model_fields and v is not None}
     data.update(given)
@@ -118,12 +132,13 @@ def build_request(request_file: Path | None, **flags: Any) -> Request:
             raise RequestError(f"{where}: unknown field{hint}") from None
         if accepted:
             raise RequestError(f"{where}: invalid value {err['input']!r}{accepted}") from None
-        raise RequestError(f"{where}: {err['msg']}") from None
+        raise RequestError(f"{where}: {err['msg'].removeprefix('Value error, ')}") from None
 
 
 def _accepted(field: str) -> str:
     choices = {"precisions": PRECISIONS, "task": TASKS, "engine": ENGINES,
-               "deploy": ("cloud", "onprem", "api", "any"), "commit": ("none", "1y", "3y")}
+               "deploy": ("cloud", "onprem", "api", "any"), "commit": ("none", "1y", "3y"), "tiers": TIERS,
+               "market": ("global", "cn", "any")}
     return f"; accepted: {', '.join(choices[field])}" if field in choices else ""
 
 
@@ -147,8 +162,8 @@ def command(
 
     if fmt == "kserve" and out is None:
         raise RequestError("--format kserve: writes kserve/inferenceservice.yaml, so it needs --out DIR")
+    request = build_request(request_file, **flags)  # a bad request file fails before the catalog loads
     catalog = get_catalog(catalog_dir)
-    request = build_request(request_file, **flags)
     # Reports (--out) draw sensitivity and load curves; a plain plan skips that work.
     plan = solve(request, catalog, with_analysis=out is not None)
     if out is not None:

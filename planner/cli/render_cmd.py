@@ -8,7 +8,9 @@ from typing import Literal, cast
 import click
 from pydantic import ValidationError
 
-from planner.cli.common import catalog_option, get_catalog
+from planner.atomic import check_target
+from planner.catalog.yaml_io import read_input
+from planner.cli.common import catalog_option, get_catalog, not_empty
 from planner.errors import RequestError
 from planner.plan import Plan
 from planner.render import RenderOptions, write_artifacts
@@ -27,12 +29,10 @@ def _node_selector(pairs: tuple[str, ...]) -> dict[str, str] | None:
 
 
 def load_plan(path: Path) -> Plan:
+    text = read_input(path, "--plan", RequestError, hint=" (plan.json expected)")
     try:
-        return Plan.model_validate_json(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RequestError(f"--plan: cannot read {path} ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise RequestError(f"--plan: {path} is not UTF-8 text (plan.json expected)") from None
+        # strict: a hand-edited `replicas: true` or `"4"` is refused, not read as 1 or 4.
+        return Plan.model_validate_json(text, strict=True)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
@@ -51,13 +51,13 @@ def load_plan(path: Path) -> Plan:
               help="kserve also writes kserve/inferenceservice.yaml.")
 @click.option("--node-selector", multiple=True, metavar="KEY=VALUE",
               help="Replace the catalog GPU label as node selector (repeatable).")
-@click.option("--name", default=None, help="Release and object name (default: from the model id).")
-@click.option("--namespace", default=None, help="Namespace (default: the name).")
-@click.option("--storage-class", default=None,
+@click.option("--name", default=None, callback=not_empty, help="Release and object name (default: from the model id).")
+@click.option("--namespace", default=None, callback=not_empty, help="Namespace (default: the name).")
+@click.option("--storage-class", default=None, callback=not_empty,
               help="StorageClass of the model-cache PVC (default: cluster default).")
-@click.option("--hf-token-secret", default="hf-token", show_default=True,
+@click.option("--hf-token-secret", default="hf-token", show_default=True, callback=not_empty,
               help="Secret holding the Hugging Face token under key `token` (optional at run time).")
-@click.option("--prometheus", "prometheus_address", default=None,
+@click.option("--prometheus", "prometheus_address", default=None, callback=not_empty,
               help="Prometheus URL for the KEDA trigger.")
 @click.option("--option", "option", type=click.IntRange(min=0), default=0, show_default=True,
               help="Which option of the plan to deploy: 0 = the recommendation, N = row N of the plan's table.")
@@ -68,6 +68,7 @@ def command(
     prometheus_address: str | None, option: int, catalog_dir: Path | None,
 ) -> None:
     """Write Kubernetes manifests, a Helm chart and launch.sh for one option of PLAN into OUT."""
+    check_target(out, force)  # a bad --out fails before the catalog and the render, not after
     plan = load_plan(plan_path)
     catalog = get_catalog(catalog_dir)
     scaler = cast(Literal["hpa", "keda", "none"], autoscaler)

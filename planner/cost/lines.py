@@ -59,7 +59,7 @@ class CloudLine(_Line):
 
 
 class OnpremLine(_Line):
-    """Purchase depreciated over its life, plus energy, colocation and operations."""
+    """Purchase depreciated over its life with its cost of capital, plus energy, facility and operations."""
 
     kind: Literal["onprem"] = "onprem"
     servers: int
@@ -75,6 +75,8 @@ class OnpremLine(_Line):
     capex_usd: float
     depreciation_years: float
     depreciation_monthly: float
+    cost_of_capital: float = Field(description="Annual rate charged on the average book value (capex ÷ 2).")
+    capital_monthly: float
     gpus_needed: int
     gpu_tdp_kw: float
     server_power_factor: float
@@ -87,8 +89,10 @@ class OnpremLine(_Line):
     colo_usd_per_kw_month: float
     colo_monthly: float
     ops_usd_per_gpu_month: float
-    ops_monthly: float
-    opex_monthly: float
+    ops_fraction: float = Field(description="Staff, support, storage, licences: share of depreciation + power + colo.")
+    support_monthly: float
+    ops_monthly: float = Field(description="Per-GPU staff plus the ops_fraction share.")
+    opex_monthly: float = Field(description="Energy + facility + operations: the running cost, capex excluded.")
 
     @property
     def instances(self) -> int:

@@ -1,4 +1,8 @@
-"""On-prem total cost of ownership: purchase depreciated over N years plus power, colocation, ops."""
+"""On-prem total cost of ownership: purchase depreciated over N years, cost of capital, power, facility, ops.
+
+Capex (the purchase, up front) and the monthly figure are kept apart: the monthly figure is the
+depreciation and cost of capital of that capex plus the opex (energy, facility, staff and support).
+"""
 
 from __future__ import annotations
 
@@ -30,6 +34,9 @@ class TcoInputs(BaseModel):
     network_fraction: float
     colo_usd_per_kw_month: float
     ops_usd_per_gpu_month: float
+    ops_fraction: float
+    cost_of_capital: float
+    unpublished: tuple[str, ...] = ()  # inputs with no published default, treated as 0 (the plan says so)
     as_of: dt.date
     source: str
 
@@ -41,8 +48,14 @@ def tco_inputs(
     power_price: float | None = None,
     pue: float | None = None,
     utilization: float | None = None,
+    colo: float | None = None,
+    ops_fraction: float | None = None,
+    cost_of_capital: float | None = None,
 ) -> TcoInputs:
-    """Merge overrides into the catalog defaults, rejecting values no data center can have."""
+    """Merge overrides into the catalog defaults, rejecting values no data center can have.
+
+    A catalog null (nothing published) counts as 0 and is named in `unpublished`, unless overridden.
+    """
     if years is not None and years <= 0:
         raise RequestError(f"years: must be > 0 (got {years})")
     if power_price is not None and power_price <= 0:
@@ -51,6 +64,13 @@ def tco_inputs(
         raise RequestError(f"pue: must be >= 1.0 (got {pue})")
     if utilization is not None and not 0 < utilization <= 1:
         raise RequestError(f"utilization: must be in (0, 1] (got {utilization})")
+    for name, value in (("colo_usd_per_kw_month", colo), ("ops_fraction", ops_fraction),
+                        ("cost_of_capital", cost_of_capital)):
+        if value is not None and value < 0:
+            raise RequestError(f"{name}: must be >= 0 (got {value})")
+    capital = tco.cost_of_capital if cost_of_capital is None else cost_of_capital
+    unpublished = [n for n, v in (("cost_of_capital", capital), ("ops_usd_per_gpu_month", tco.ops_usd_per_gpu_month))
+                   if v is None]
     return TcoInputs(
         hours_per_month=HOURS_PER_MONTH,
         years=tco.depreciation_years if years is None else years,
@@ -60,8 +80,11 @@ def tco_inputs(
         server_power_factor=tco.server_power_factor,
         server_overhead_factor=tco.server_overhead_factor,
         network_fraction=tco.network_fraction,
-        colo_usd_per_kw_month=tco.colo_usd_per_kw_month,
-        ops_usd_per_gpu_month=tco.ops_usd_per_gpu_month,
+        colo_usd_per_kw_month=tco.colo_usd_per_kw_month if colo is None else colo,
+        ops_usd_per_gpu_month=tco.ops_usd_per_gpu_month or 0.0,
+        ops_fraction=tco.ops_fraction if ops_fraction is None else ops_fraction,
+        cost_of_capital=capital or 0.0,
+        unpublished=tuple(unpublished),
         as_of=tco.as_of,
         source=tco.source,
     )
@@ -75,7 +98,10 @@ def purchase_cost(
     GPUs round up to whole servers (`gpus_per_node`), then to whole purchase units. A GPU-only
     quote is scaled by the server overhead factor (host, RAM, NICs); the cluster network is a
     share of total capex, so capex = hardware ÷ (1 − network_fraction). Colocation is paid on the
-    provisioned IT kW (the nameplate draw), energy on the metered draw (× utilisation × PUE).
+    provisioned IT kW (the nameplate draw), energy on the metered draw (× utilisation × PUE). Cost of
+    capital is interest on the average book value of a straight-line write-off (capex ÷ 2); staff,
+    support, storage and licences are `ops_fraction` of depreciation + energy + facility, plus any
+    per-GPU staff figure.
     """
     if gpus_needed < 1:
         raise RequestError(f"gpus_needed: must be a positive whole number (got {gpus_needed})")
@@ -90,13 +116,16 @@ def purchase_cost(
     kw_per_gpu = gpu.tdp_w / 1000.0 * t.server_power_factor
     power = gpus * kw_per_gpu * t.utilization * t.pue * t.power_usd_per_kwh * t.hours_per_month
     colo = gpus * kw_per_gpu * t.colo_usd_per_kw_month
-    ops = gpus * t.ops_usd_per_gpu_month
+    capital = capex / 2.0 * t.cost_of_capital / 12.0
+    staff = gpus * t.ops_usd_per_gpu_month
+    support = t.ops_fraction * (depreciation + power + colo)
+    ops = staff + support
     # The TCO assumptions age too: the line is as old as its oldest input.
     as_of = min(offer.as_of, t.as_of)
     return OnpremLine(
         provider="on-prem",
         offer_id=offer.id,
-        monthly_usd=depreciation + power + colo + ops,
+        monthly_usd=depreciation + capital + power + colo + ops,
         as_of=as_of,
         stale=is_stale(as_of, today),
         source=f"{offer.source}; TCO assumptions: {t.source}",
@@ -113,6 +142,8 @@ def purchase_cost(
         capex_usd=capex,
         depreciation_years=t.years,
         depreciation_monthly=depreciation,
+        cost_of_capital=t.cost_of_capital,
+        capital_monthly=capital,
         gpus_needed=gpus_needed,
         gpu_tdp_kw=gpu.tdp_w / 1000.0,
         server_power_factor=t.server_power_factor,
@@ -125,6 +156,8 @@ def purchase_cost(
         colo_usd_per_kw_month=t.colo_usd_per_kw_month,
         colo_monthly=colo,
         ops_usd_per_gpu_month=t.ops_usd_per_gpu_month,
+        ops_fraction=t.ops_fraction,
+        support_monthly=support,
         ops_monthly=ops,
         opex_monthly=power + colo + ops,
     )
@@ -139,13 +172,14 @@ def onprem_cost(
     power_price: float | None = None,
     pue: float | None = None,
     utilization: float | None = None,
+    tco: TcoInputs | None = None,
     today: dt.date | None = None,
 ) -> OnpremLine | None:
     """Cheapest on-prem TCO for the GPU across its purchase offers; None when nobody quotes a price."""
     offers = catalog.purchases_for(gpu_id)
     if not offers:
         return None
-    t = tco_inputs(catalog.tco, years=years, power_price=power_price, pue=pue, utilization=utilization)
+    t = tco or tco_inputs(catalog.tco, years=years, power_price=power_price, pue=pue, utilization=utilization)
     gpu = catalog.gpu(gpu_id)
     lines = [purchase_cost(o, gpu, gpus_needed, t, today=today) for o in offers]
     return min(lines, key=lambda c: (c.monthly_usd, c.offer_id))

@@ -18,9 +18,12 @@ from planner import __version__
 from planner.atomic import check_target, write_folder
 from planner.catalog import Catalog, data_dir
 from planner.errors import RequestError
-from planner.fmt import num, usd
+from planner.fmt import md_cell, num, usd
 from planner.plan import Api, Plan
+from planner.render.benchmark import render_benchmark
 from planner.render.context import Context, RenderOptions, build_context, self_hosted_choices
+from planner.render.contracts import contract
+from planner.render.engine import drain_seconds, engine_table
 from planner.render.manifests import dump_yaml, render_kserve, render_manifests
 from planner.render.shell import shell_join
 
@@ -36,6 +39,7 @@ def _text_env() -> jinja2.Environment:
     )
     env.filters["shquote"] = shlex.quote
     env.filters["tojson"] = lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
+    env.filters["md"] = md_cell
     return env
 
 
@@ -81,7 +85,7 @@ def _doc_vars(ctx: Context, catalog: Catalog, kserve: bool, extra: list[str]) ->
         "extra_files": extra,
         "env": sorted(ctx.launch_env.items()),
         "command_line": shell_join(ctx.launch_command),
-        "ray_port": 6379,
+        "worker_command_line": shell_join(ctx.launch_worker_command),
         "last_rank": d.nodes_per_replica - 1,
     }
 
@@ -133,13 +137,44 @@ def render_files(
     for fname, text in render_manifests(ctx).items():
         files[f"manifests/{fname}"] = text.encode()
     files.update(_chart_files(ctx))
+    files.update({rel: text.encode() for rel, text in render_benchmark(ctx, catalog).items()})
     if opts.kserve:
         files["kserve/inferenceservice.yaml"] = render_kserve(ctx).encode()
     env = _text_env()
     doc_vars = _doc_vars(ctx, catalog, opts.kserve, sorted(extra))
     files["launch.sh"] = env.get_template("artifacts/launch.sh.j2").render(**doc_vars).encode()
     files["README.md"] = env.get_template("artifacts/README.md.j2").render(**doc_vars).encode()
+    files["deploy/README.md"] = env.get_template("artifacts/deploy-README.md.j2").render(
+        **{**doc_vars, **_deploy_vars(ctx, catalog)}).encode()
     return _with_extra(files, extra)
+
+
+def _deploy_vars(ctx: Context, catalog: Catalog) -> dict[str, object]:
+    d, v = ctx.deployment, ctx.values
+    gpu = catalog.gpu(d.gpu)
+    c = contract(d.engine)
+    blackwell = gpu.family == "blackwell"
+    spec = engine_table().engines[d.engine]
+    if spec.drain == "shutdown_timeout_flag":
+        drain = (f"on SIGTERM {d.engine} stops taking requests and lets running ones finish for up to "
+                 f"{drain_seconds(d.engine)} s (`--shutdown-timeout`), inside the "
+                 f"{v['terminationGracePeriodSeconds']} s grace period.")
+    else:
+        drain = (f"{d.engine} drains by itself on SIGTERM (health turns unready, running requests finish), "
+                 f"bounded by the {v['terminationGracePeriodSeconds']} s grace period.")
+    prefix = ("on — the plan credits prefix-cache hits, and the engine keeps its prefix cache on for this "
+              "hybrid model" if ctx.plan.workload.prefix_hit > 0 else
+              "the plan credits no prefix-cache hits; the engine's default applies")
+    return {
+        "wheel": c.wheel, "wheel_sha256": c.wheel_sha256, "vendor": gpu.vendor,
+        "node_label": f"{gpu.node_label_key}={gpu.node_label_value}",
+        "cuda": "CUDA 13" if blackwell else "CUDA 12.9",
+        "driver": "R580 or newer" if blackwell else "R575 or newer",
+        "amd_gids": v["podSecurityContext"].get("supplementalGroups", []),
+        "compute_domain": v["multiNode"]["computeDomain"]["enabled"], "nodes": d.nodes_per_replica,
+        "drain": drain, "prefix": prefix,
+        "mtp": f"{d.mtp_tokens} token(s), the engine's published recipe" if d.mtp_tokens else "off",
+    }
 
 
 def _with_extra(files: dict[str, bytes], extra: Mapping[str, bytes]) -> dict[str, bytes]:

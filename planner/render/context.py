@@ -8,7 +8,6 @@ Helm takes from `helm install NAME -n NAMESPACE`.
 from __future__ import annotations
 
 import math
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -54,6 +53,7 @@ class Context:
     plan: Plan
     option: SelfHosted
     launch_command: list[str]
+    launch_worker_command: list[str]  # ranks > 0 of a multi-node replica; empty on one node
     launch_env: dict[str, str]
     weights_bytes: int
     startup_budget_s: int
@@ -94,6 +94,32 @@ class Context:
             "service_selector": service_selector,
             "v": v,
         }
+
+
+def writable_env() -> dict[str, str]:
+    """Where the engines and their libraries write, all under the pod's two writable emptyDirs.
+
+    The pod runs as a UID with no passwd entry: USER/LOGNAME let getpass.getuser() answer
+    (torch inductor's cache path calls it), and every cache that defaults to ~ or the temp folder
+    is named explicitly (the list is derived from the pinned engines' sources in
+    planner/render/contracts/, and tests/test_render_startable.py checks every one is set).
+    """
+    cache, config, tmp = f"{HOME}/.cache", f"{HOME}/.config", "/tmp"
+    return {
+        "HOME": HOME, "USER": "app", "LOGNAME": "app", "TMPDIR": tmp,
+        "XDG_CACHE_HOME": cache, "XDG_CONFIG_HOME": config,
+        "VLLM_CACHE_ROOT": f"{cache}/vllm", "VLLM_CONFIG_ROOT": f"{config}/vllm",
+        "VLLM_ASSETS_CACHE": f"{cache}/vllm/assets", "VLLM_RPC_BASE_PATH": tmp,
+        "VLLM_XLA_CACHE_PATH": f"{cache}/vllm/xla_cache",
+        "SGLANG_CACHE_DIR": f"{cache}/sglang",
+        "TORCHINDUCTOR_CACHE_DIR": f"{cache}/torchinductor", "TRITON_CACHE_DIR": f"{cache}/triton",
+        "FLASHINFER_WORKSPACE_BASE": HOME, "CUDA_CACHE_PATH": f"{cache}/nv",
+        "NUMBA_CACHE_DIR": f"{cache}/numba", "OUTLINES_CACHE_DIR": f"{cache}/outlines",
+        "MIOPEN_USER_DB_PATH": f"{config}/miopen", "MIOPEN_CUSTOM_CACHE_DIR": f"{cache}/miopen",
+    }
+
+
+WRITABLE_MOUNTS = (HOME, "/tmp", "/dev/shm", CACHE_MOUNT)
 
 
 def _weights_bytes(model: ModelSpec, ckpt: Checkpoint) -> int:
@@ -168,38 +194,48 @@ def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = 
     host_mem = max(sz.host_memory_min_gib, math.ceil(weights_gib_per_pod * sz.host_memory_per_weight_gib))
     shm = min(sz.shm_gib_max, max(sz.shm_gib_min, sz.shm_gib_per_gpu * gpus_per_pod))
     gpu_count = str(gpus_per_pod)
-    resources = {
+    resources: dict[str, Any] = {
         "requests": {"cpu": str(sz.cpu_request_per_gpu * gpus_per_pod), "memory": f"{host_mem}Gi",
                      gpu.k8s_resource: gpu_count},
         "limits": {"cpu": str(sz.cpu_limit_per_gpu * gpus_per_pod), "memory": f"{host_mem}Gi",
                    gpu.k8s_resource: gpu_count},
     }
 
-    if multinode and d.engine == "vllm":
-        serve = shlex.join([*engine_command("vllm"), *engine_args(d, catalog)])
-        script = spec.multinode.leader_script
-        command = ["/bin/bash", "-c"]
-        args = [f"bash {script} leader --ray_cluster_size=$(LWS_GROUP_SIZE) && exec {serve}"]
-        worker_args = [f"exec bash {script} worker --ray_address=$(LWS_LEADER_ADDRESS)"]
-        worker_command = ["/bin/bash", "-c"]
-    else:
-        command = engine_command(d.engine)
-        args = engine_args(d, catalog, node_rank="$(LWS_WORKER_INDEX)",
-                           leader_address="$(LWS_LEADER_ADDRESS)")
-        worker_command, worker_args = (command, args) if multinode else ([], [])
+    # The plan's prefix-hit credit and the engine's prefix cache are one decision.
+    prefix_caching = plan.workload.prefix_hit > 0
+    command = engine_command(d.engine)
+    # A multi-node replica uses the engine's own launch: the leader is rank 0 and serves the API;
+    # workers join it by the LeaderWorkerSet leader address (vLLM workers run --headless).
+    args = engine_args(d, catalog, prefix_caching=prefix_caching, node_rank="0",
+                       leader_address="$(LWS_LEADER_ADDRESS)")
+    worker_command, worker_args = (
+        (command, engine_args(d, catalog, prefix_caching=prefix_caching, node_rank="$(LWS_WORKER_INDEX)",
+                              leader_address="$(LWS_LEADER_ADDRESS)"))
+        if multinode else ([], [])
+    )
 
-    env = {
-        "HOME": HOME,
-        "XDG_CACHE_HOME": f"{HOME}/.cache",
-        "HF_HOME": f"{CACHE_MOUNT}/huggingface",
-        "HF_TOKEN_PATH": f"{TOKEN_DIR}/token",
-        **spec.env,
-    }
+    env = {**writable_env(), "HF_HOME": f"{CACHE_MOUNT}/huggingface", "HF_TOKEN_PATH": f"{TOKEN_DIR}/token",
+           **spec.env}
     uid = sz.uid
     min_replicas = d.replicas
     max_replicas = d.replicas * sz.autoscale_max_factor
     # The most pods that can mount the model cache at once: an autoscaler may add replicas.
     max_pods = (max_replicas if opts.autoscaler != "none" else d.replicas) * d.nodes_per_replica
+    # GB200/GB300 racks: a replica spanning trays talks over multi-node NVLink only through an IMEX
+    # channel of an NVIDIA DRA ComputeDomain, with every pod of the group in one NVLink clique.
+    nvlink_domain = multinode and gpu.nvlink_domain > gpu.gpus_per_node
+    compute_domain = {
+        "enabled": nvlink_domain,
+        "name": f"{name}-nvlink",
+        "claimTemplate": f"{name}-imex-channel",
+        "affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{
+            "labelSelector": {"matchLabels": {"leaderworkerset.sigs.k8s.io/name": name}},
+            "matchLabelKeys": ["leaderworkerset.sigs.k8s.io/group-key"],
+            "topologyKey": "nvidia.com/gpu.clique",
+        }]}},
+    }
+    if nvlink_domain:
+        resources["claims"] = [{"name": "nvlink-channel"}]
     prom = prometheus or sz.prometheus_address
     query = f'sum({spec.queue_metric}{{namespace="{namespace}",service="{name}"}})'
 
@@ -222,7 +258,8 @@ def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = 
         "command": command,
         "args": args,
         "multiNode": {"enabled": multinode, "size": d.nodes_per_replica,
-                      "workerCommand": worker_command, "workerArgs": worker_args},
+                      "workerCommand": worker_command, "workerArgs": worker_args,
+                      "computeDomain": compute_domain},
         "replicas": d.replicas,
         "port": spec.port,
         "healthPath": spec.health_path,
@@ -234,13 +271,16 @@ def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = 
         "podSecurityContext": {
             "runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid, "fsGroup": uid,
             "fsGroupChangePolicy": "OnRootMismatch", "seccompProfile": {"type": "RuntimeDefault"},
+            # /dev/kfd and /dev/dri/renderD* are group-owned on AMD nodes: a non-root process
+            # opens them only as a member of those groups (ROCm/k8s-device-plugin#39).
+            **({"supplementalGroups": list(sz.amd_device_gids)} if gpu.vendor == "amd" else {}),
         },
         "securityContext": {
             "allowPrivilegeEscalation": False, "privileged": False,
             "capabilities": {"drop": ["ALL"]},
-            # The engines JIT-compile kernels (Triton, torch.compile, FlashInfer) into paths
-            # not all redirectable by env; see tests/checkov-skips.yaml.
-            "readOnlyRootFilesystem": False,
+            # Every path the engines write (caches, JIT kernels, sockets) is redirected by
+            # writable_env() into the home and /tmp emptyDirs.
+            "readOnlyRootFilesystem": True,
             "runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
@@ -274,7 +314,8 @@ def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = 
         "serviceMonitor": {"enabled": True, "interval": "15s"},
         "networkPolicy": {"enabled": True},
     }
-    launch = [*engine_command(d.engine), *engine_args(d, catalog)]
+    launch = [*command, *engine_args(d, catalog, prefix_caching=prefix_caching, node_rank="0")]
+    launch_worker = [*command, *engine_args(d, catalog, prefix_caching=prefix_caching)] if multinode else []
     return Context(
         name=name,
         namespace=namespace,
@@ -283,7 +324,8 @@ def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = 
         plan=plan,
         option=chosen,
         launch_command=launch,
-        launch_env={k: v for k, v in spec.env.items()},
+        launch_worker_command=launch_worker,
+        launch_env=dict(spec.env),
         weights_bytes=weights,
         startup_budget_s=budget,
         max_pods=max_pods,

@@ -30,7 +30,7 @@ class _Frozen(BaseModel):
 
 class Image(_Frozen):
     repository: str
-    tag: str
+    tag: str | None = Field(description="null: no published tag is known for this pinned version.")
     digest: str | None = Field(default=None, description="sha256:… to pin by digest as well as tag.")
 
     @property
@@ -39,8 +39,7 @@ class Image(_Frozen):
 
 
 class MultiNode(_Frozen):
-    leader_script: str | None = None
-    ray_port: int | None = None
+    master_port: int | None = None
     dist_init_port: int | None = None
 
 
@@ -49,7 +48,8 @@ class EngineSpec(_Frozen):
     source: str
     as_of: dt.date
     images: dict[Literal["nvidia", "amd"], Image]
-    amd_family_tags: dict[str, str] = Field(default_factory=dict)
+    family_tags: dict[str, str] = Field(default_factory=dict, description="GPU family -> tag, where it differs.")
+    amd_image_unknown: str | None = None
     command: list[str]
     port: int
     health_path: str
@@ -57,7 +57,9 @@ class EngineSpec(_Frozen):
     queue_metric: str
     env: dict[str, str]
     multinode: MultiNode
+    drain: Literal["shutdown_timeout_flag", "native_sigterm"]
     startup_overhead_s: int
+    changes: list[str] = Field(default_factory=list, description="What changed from the previous pin.")
 
 
 class FlagSpec(_Frozen):
@@ -85,8 +87,10 @@ class Sizing(_Frozen):
     shm_gib_min: int = Field(gt=0)
     shm_gib_max: int = Field(gt=0)
     termination_grace_s: int = Field(gt=0)
+    drain_margin_s: int = Field(ge=0)
     prestop_sleep_s: int = Field(gt=0)
     uid: int = Field(ge=10000)
+    amd_device_gids: list[int] = Field(min_length=1)
     autoscale_queue_target: int = Field(gt=0)
     autoscale_max_factor: int = Field(ge=1)
     prometheus_address: str
@@ -105,18 +109,22 @@ def engine_table() -> EngineTable:
 
 
 def engine_image(engine: Engine, gpu: GpuSpec) -> Image:
-    """The pinned image for this engine on this GPU vendor (ROCm builds for AMD)."""
+    """The pinned image for this engine on this GPU: per vendor, and per family where builds differ."""
     spec = engine_table().engines[engine]
     image = spec.images[gpu.vendor]
-    if gpu.vendor == "amd" and spec.amd_family_tags:
-        tag = spec.amd_family_tags.get(gpu.family)
-        if tag is None:
-            raise RequestError(
-                f"gpu: {engine} has no ROCm image for {gpu.id} (family {gpu.family}); "
-                f"accepted families: {', '.join(sorted(spec.amd_family_tags))}"
-            )
-        image = image.model_copy(update={"tag": tag})
-    return image
+    tag = spec.family_tags.get(gpu.family, image.tag)
+    if tag is None:
+        raise RequestError(
+            f"gpu: no pinned {engine} {spec.version} image for {gpu.id} ({gpu.vendor}): "
+            f"{spec.amd_image_unknown or 'none published'}; accepted: --engine vllm"
+        )
+    return image.model_copy(update={"tag": tag})
+
+
+def drain_seconds(engine: Engine) -> int:
+    """How long the engine may finish running requests after SIGTERM, inside the pod's grace period."""
+    sz = engine_table().sizing
+    return sz.termination_grace_s - sz.prestop_sleep_s - sz.drain_margin_s
 
 
 def _vllm_mtp(tokens: int) -> list[str]:
@@ -137,9 +145,17 @@ _FORMATS: dict[str, Callable[[int], list[str]]] = {"vllm_mtp_json": _vllm_mtp, "
 
 
 def neutral_values(
-    d: Deployment, *, node_rank: str = "$NODE_RANK", leader_address: str = "$LEADER_ADDRESS"
+    d: Deployment,
+    *,
+    prefix_caching: bool,
+    node_rank: str = "$NODE_RANK",
+    leader_address: str = "$LEADER_ADDRESS",
 ) -> dict[str, str | int | float | bool | None]:
-    """The neutral parameters of engine_flags.yaml, resolved for this Deployment (None = omit)."""
+    """The neutral parameters of engine_flags.yaml, resolved for this Deployment (None = omit).
+
+    `prefix_caching`: the plan credits prefix-cache hits, so the engine must keep its prefix cache on.
+    `node_rank`: "0" on the leader of a multi-node replica; ranks > 0 run headless.
+    """
     t = engine_table()
     spec = t.engines[d.engine]
     multinode = d.nodes_per_replica > 1
@@ -163,9 +179,13 @@ def neutral_values(
         "speculative_mtp": d.mtp_tokens or None,
         "language_model_only": d.language_model_only or None,
         "enable_metrics": True,
-        "distributed_executor_backend": "ray" if multinode else None,
+        "enable_prefix_caching": prefix_caching or None,
+        "shutdown_timeout": drain_seconds(d.engine) if spec.drain == "shutdown_timeout_flag" else None,
         "nnodes": d.nodes_per_replica if multinode else None,
         "node_rank": node_rank if multinode else None,
+        "master_addr": leader_address if multinode else None,
+        "master_port": spec.multinode.master_port if multinode else None,
+        "headless": (multinode and node_rank != "0") or None,
         "dist_init_addr": f"{leader_address}:{spec.multinode.dist_init_port}" if multinode else None,
     }
 
@@ -174,16 +194,18 @@ def engine_args(
     deployment: Deployment,
     catalog: Catalog,
     *,
+    prefix_caching: bool,
     node_rank: str = "$NODE_RANK",
     leader_address: str = "$LEADER_ADDRESS",
 ) -> list[str]:
     """Arguments after the engine's command (`vllm serve` / `python3 -m sglang.launch_server`).
 
-    `node_rank` and `leader_address` fill SGLang's multi-node flags (Kubernetes passes
+    `node_rank` and `leader_address` fill the multi-node flags (Kubernetes passes
     `$(LWS_WORKER_INDEX)`-style references; launch.sh passes shell variables).
     """
     check_deployment(deployment, catalog)
-    values = neutral_values(deployment, node_rank=node_rank, leader_address=leader_address)
+    values = neutral_values(deployment, prefix_caching=prefix_caching, node_rank=node_rank,
+                            leader_address=leader_address)
     positional: list[str] = []
     args: list[str] = []
     for param, per_engine in engine_table().parameters.items():

@@ -55,6 +55,8 @@ def manifest_templates(ctx: Context, *, kserve: bool = False) -> list[str]:
     """Which objects this plan needs, in apply order."""
     v = ctx.values
     names = ["00-namespace.yaml.j2", "10-persistentvolumeclaim.yaml.j2"]
+    if v["multiNode"]["computeDomain"]["enabled"]:
+        names.append("15-computedomain.yaml.j2")
     names.append("20-leaderworkerset.yaml.j2" if v["multiNode"]["enabled"] else "20-deployment.yaml.j2")
     names.append("30-service.yaml.j2")
     if v["pdb"]["enabled"]:

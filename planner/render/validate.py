@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from planner.catalog import Catalog
 from planner.catalog.schema import Checkpoint, GpuSpec, ModelSpec
 from planner.errors import CatalogError, RequestError
-from planner.feasibility import Layout, check
+from planner.feasibility import Layout, check, mtp_choices
 from planner.k8s_names import check_subdomain
 from planner.plan import Deployment
 
@@ -63,6 +63,9 @@ def check_deployment(d: Deployment, catalog: Catalog) -> Checked:
     problem = check(model, gpu, d.precision, d.engine, layout).problem
     if problem is not None:
         raise RequestError(problem.at("deployment."))
+    if d.mtp_tokens and d.mtp_tokens not in mtp_choices(model, d.engine, gpu):
+        raise RequestError(f"deployment.mtp_tokens: {d.mtp_tokens}; MTP with {d.engine} on {gpu.id} is published "
+                           f"as: accepted: {', '.join(map(str, mtp_choices(model, d.engine, gpu)))}")
     return Checked(model=model, gpu=gpu, checkpoint=ckpt, gpus_per_pod=d.gpus_per_replica // d.nodes_per_replica)
 
 

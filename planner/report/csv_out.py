@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from planner.report.procurement import Procurement
@@ -19,14 +20,30 @@ def _num(v: float | None) -> str:
     return "" if v is None else f"{v:.2f}"
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def csv_cell(value: object) -> str:
+    """A cell a spreadsheet shows as text: `'` before a leading = + - @ tab or CR (OWASP CSV injection).
+
+    Numbers stay numbers (`-12.50` is not a formula); catalog text such as `=HYPERLINK(...)` or
+    `@SUM(...)` in a provider or source becomes inert.
+    """
+    text = str(value)
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def csv_text(proc: Procurement) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(COLUMNS)
+    w.writerow(csv_cell(c) for c in COLUMNS)
     for o in proc.options:
         for r in o.rows:
             ln = r.line
-            w.writerow((
+            w.writerow(csv_cell(v) for v in (
                 o.index, o.label, "yes" if o.recommended else "no", ln.kind, ln.provider, ln.instance or "",
                 ln.basis, ln.instances, ln.gpus, _num(ln.capex_usd), _num(ln.monthly_usd),
                 _num(r.usd_per_m_output), "yes" if r.chosen else "no", ln.as_of.isoformat(),

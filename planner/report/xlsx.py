@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.cost.lines import ApiLine, CloudLine, OnpremLine
 from planner.report.procurement import OptionCosts, Procurement, way_of_paying
+from planner.report.xlsx_values import cached_values, with_cached
 from planner.terms import COMMITS, commit_basis
 
 USD = '#,##0.00'
@@ -39,8 +40,10 @@ _ASSUMPTION_ROWS: tuple[tuple[str, str, str], ...] = (
     ("server_power_factor", "Server draw ÷ GPU TDP", "ratio"),
     ("server_overhead_factor", "Server price ÷ GPU price (GPU-only quotes)", "ratio"),
     ("network_fraction", "Cluster network share of capex", "fraction"),
-    ("colo_usd_per_kw_month", "Colocation", "USD/kW-month"),
-    ("ops_usd_per_gpu_month", "Operations", "USD/GPU-month"),
+    ("colo_usd_per_kw_month", "Colocation / facility", "USD/kW-month"),
+    ("ops_usd_per_gpu_month", "Operations staff (per GPU)", "USD/GPU-month"),
+    ("ops_fraction", "Staff, support, storage, licences (share of depreciation + energy + facility)", "fraction"),
+    ("cost_of_capital", "Cost of capital (on the average book value, capex ÷ 2)", "per year"),
 )
 
 
@@ -50,6 +53,18 @@ def _sheet_ref(sheet: str, cell: str) -> str:
 
 def _abs(col: str, row: int) -> str:
     return f"${col}${row}"
+
+
+def text_cell(ws: Worksheet, row: int, col: int, value: Any) -> Any:
+    """Write `value` as shown: a string is stored as text, never as a formula.
+
+    Catalog text (a provider, an offer id, a source) that starts with `=`, `+`, `-` or `@` would
+    otherwise become a live formula; the formulas this workbook means to have go through ws.cell.
+    """
+    c = ws.cell(row, col, value)
+    if isinstance(value, str):
+        c.data_type = "s"
+    return c
 
 
 @dataclass
@@ -62,14 +77,14 @@ class _Sheet:
 
     def put(self, label: str, value: Any, key: str | None = None, unit: str = "", *,
             is_input: bool = False, fmt: str | None = None) -> str:
-        self.ws.cell(self.row, 1, label)
+        text_cell(self.ws, self.row, 1, label)
         c = self.ws.cell(self.row, 2, value)
         if is_input:
             c.font = INPUT_FONT
         if fmt:
             c.number_format = fmt
         if unit:
-            self.ws.cell(self.row, 3, unit)
+            text_cell(self.ws, self.row, 3, unit)
         addr = f"B{self.row}"
         if key:
             self.cells[key] = addr
@@ -77,7 +92,7 @@ class _Sheet:
         return addr
 
     def heading(self, text: str, font: Font = BOLD) -> None:
-        self.ws.cell(self.row, 1, text).font = font
+        text_cell(self.ws, self.row, 1, text).font = font
         self.row += 1
 
     def skip(self, n: int = 1) -> None:
@@ -125,6 +140,8 @@ def _onprem_block(s: _Sheet, ln: OnpremLine, a: dict[str, str]) -> dict[str, str
     capex = s.put("Capex (up front)", f"={hardware}/(1-{net})", unit="USD", fmt=USD)
     years = s.put("Depreciation period", f"={a['years']}", unit="years")
     dep = s.put("Depreciation", f"={capex}/({years}*12)", unit="USD/month", fmt=USD)
+    rate = s.put("Cost of capital", f"={a['cost_of_capital']}", unit="per year")
+    capital = s.put("Capital charge", f"={capex}/2*{rate}/12", unit="USD/month", fmt=USD)
     tdp = s.put("GPU TDP", ln.gpu_tdp_kw, unit="kW", is_input=True)
     spf = s.put("Server draw ÷ GPU TDP", f"={a['server_power_factor']}")
     itkw = s.put("IT load (provisioned)", f"={gpus}*{tdp}*{spf}", unit="kW")
@@ -135,11 +152,14 @@ def _onprem_block(s: _Sheet, ln: OnpremLine, a: dict[str, str]) -> dict[str, str
     energy = s.put("Energy", f"={itkw}*{util}*{pue}*{kwh}*{hours}", unit="USD/month", fmt=USD)
     colo_rate = s.put("Colocation rate", f"={a['colo_usd_per_kw_month']}", unit="USD/kW-month")
     colo = s.put("Colocation", f"={itkw}*{colo_rate}", unit="USD/month", fmt=USD)
-    ops_rate = s.put("Operations rate", f"={a['ops_usd_per_gpu_month']}", unit="USD/GPU-month")
-    ops = s.put("Operations", f"={gpus}*{ops_rate}", unit="USD/month", fmt=USD)
-    opex = s.put("Opex (energy + colocation + operations)", f"={energy}+{colo}+{ops}", unit="USD/month",
+    ops_rate = s.put("Operations staff rate", f"={a['ops_usd_per_gpu_month']}", unit="USD/GPU-month")
+    frac = s.put("Staff and support share", f"={a['ops_fraction']}", unit="fraction")
+    ops = s.put("Operations (staff, support, storage, licences)", f"={gpus}*{ops_rate}+{frac}*({dep}+{energy}+{colo})",
+                unit="USD/month", fmt=USD)
+    opex = s.put("Opex (energy + facility + operations)", f"={energy}+{colo}+{ops}", unit="USD/month",
                  fmt=USD)
-    monthly = s.put("Monthly (depreciation + opex)", f"={dep}+{opex}", unit="USD/month", fmt=USD)
+    monthly = s.put("Monthly (depreciation + capital + opex)", f"={dep}+{capital}+{opex}", unit="USD/month",
+                    fmt=USD)
     return {"monthly": monthly, "capex": capex, "gpus": gpus, "units": servers, "opex": opex, "years": years}
 
 
@@ -221,7 +241,7 @@ def _option_sheet(wb: Workbook, o: OptionCosts, a: dict[str, str], as_of: str) -
             "yes" if r.chosen else "", ln.as_of.isoformat(), "STALE" if ln.stale else "", ln.source,
         )
         for col, v in enumerate(values, start=1):
-            c = ws.cell(row, col, v)
+            c = ws.cell(row, col, v) if 5 <= col <= 9 else text_cell(ws, row, col, v)
             if col in (7, 8, 9):
                 c.number_format = USD
             if ln.stale:
@@ -310,7 +330,7 @@ def _summary(ws: Worksheet, proc: Procurement, sheets: list[dict[str, Any]]) -> 
         stale_kinds = sorted({cr.line.kind for cr in o.rows if cr.line.stale})
         values.append(f"STALE ({', '.join(stale_kinds)})" if stale_kinds else "")
         for col, v in enumerate(values, start=1):
-            c = ws.cell(row, col, v)
+            c = text_cell(ws, row, col, v) if col in (2, 3) else ws.cell(row, col, v)
             if 4 <= col <= 10:
                 c.number_format = USD
             if col in (11, 12):
@@ -321,14 +341,14 @@ def _summary(ws: Worksheet, proc: Procurement, sheets: list[dict[str, Any]]) -> 
     stale = proc.stale
     s.heading("Stale prices (older than 12 months):" if stale else "No stale prices (all within 12 months).")
     for line in stale:
-        ws.cell(s.row, 1, line).fill = STALE_FILL
+        text_cell(ws, s.row, 1, line).fill = STALE_FILL
         s.row += 1
     if proc.sensitivity:
         s.skip()
         s.heading("Sensitivity: the recommendation when load changes")
         for p in proc.sensitivity:
             ws.cell(s.row, 1, f"{p.multiplier:g}× load")
-            ws.cell(s.row, 2, p.summary)
+            text_cell(ws, s.row, 2, p.summary)
             c = ws.cell(s.row, 4, p.monthly_usd if p.monthly_usd is not None else "infeasible")
             c.number_format = USD
             s.row += 1
@@ -346,19 +366,20 @@ def _sources(wb: Workbook, proc: Procurement) -> None:
         vals = (src["offer_id"], src["kind"], src["provider"], src["as_of"], "STALE" if src["stale"] else "",
                 src["source"])
         for col, v in enumerate(vals, start=1):
-            c = ws.cell(i, col, v)
+            c = text_cell(ws, i, col, v)
             if src["stale"]:
                 c.fill = STALE_FILL
     last = len(proc.sources()) + 3
     ws.cell(last, 1, "TCO assumptions")
     ws.cell(last, 4, proc.tco.as_of.isoformat())
-    ws.cell(last, 6, proc.tco.source)
+    text_cell(ws, last, 6, proc.tco.source)
     for letter, width in zip("ABCDEF", (28, 8, 14, 12, 10, 90), strict=True):
         ws.column_dimensions[letter].width = width
 
 
-def _deterministic(data: bytes, stamp: str) -> bytes:
-    """Fix the zip entry times and the document's created/modified dates so equal inputs give equal bytes."""
+def _deterministic(data: bytes, stamp: str, cached: dict[str, dict[str, Any]] | None = None) -> bytes:
+    """Fix the zip entry times and the document's created/modified dates so equal inputs give equal bytes;
+    `cached` (sheet XML path -> address -> value) fills in each formula's computed value."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -367,6 +388,8 @@ def _deterministic(data: bytes, stamp: str) -> bytes:
             if info.filename == "docProps/core.xml":
                 body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
                               rb"\g<1>" + stamp.encode() + rb"\g<2>", body)
+            elif cached and info.filename in cached:
+                body = with_cached(body, cached[info.filename])
             fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
@@ -384,9 +407,12 @@ def xlsx_bytes(proc: Procurement) -> bytes:
     _summary(summary, proc, sheets)
     _sources(wb, proc)
     wb.properties.creator = "qwen-plan"
+    values = cached_values(wb)
+    # openpyxl writes the sheets in order as sheet1.xml, sheet2.xml, ...
+    cached = {f"xl/worksheets/sheet{i}.xml": values.get(ws.title, {}) for i, ws in enumerate(wb.worksheets, start=1)}
     buf = io.BytesIO()
     wb.save(buf)
-    return _deterministic(buf.getvalue(), f"{proc.as_of.isoformat()}T00:00:00Z")
+    return _deterministic(buf.getvalue(), f"{proc.as_of.isoformat()}T00:00:00Z", cached)
 
 
 def write_xlsx(proc: Procurement, path: Path | str) -> None:

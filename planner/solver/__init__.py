@@ -15,8 +15,9 @@ from planner.plan import Plan
 from planner.request import Request
 from planner.solver import analysis
 from planner.solver.choose import choose, rank, split
+from planner.solver.eligibility import eligible
 from planner.solver.explain import near_misses, notes, rejections
-from planner.solver.options import present, tco_of
+from planner.solver.options import present, tco_of, with_quality_prices
 from planner.solver.resolve import Resolved, resolve
 from planner.solver.search import search
 
@@ -32,14 +33,18 @@ __all__ = ["Resolved", "resolve", "solve"]
 def solve(request: Request, catalog: Catalog, *, with_analysis: bool = False) -> Plan:
     """The Plan for `request`. `with_analysis` adds sensitivity and load curves (what reports draw)."""
     res = resolve(request, catalog)
-    s = search(res, catalog)
+    full, allowed = catalog, eligible(res, catalog)
+    catalog = allowed.catalog  # from here on, only the offers that may compete
+    tco = tco_of(res, catalog)
+    s = search(res, catalog, tco)
     feasible, blocked = split(s.candidates, res)
     if not feasible:
         raise NoFeasiblePlan(
-            f"no plan meets the request ({s.evaluated} candidates evaluated)", near_misses(s, blocked)
+            f"no plan meets the request ({s.evaluated} candidates evaluated)",
+            near_misses(s, blocked, allowed.excluded),
         )
     best, alternatives = choose(feasible, res)
-    tco = tco_of(res, catalog)
+    shown = with_quality_prices([present(c, res, catalog, tco) for c in (best, *alternatives)])
     plan = Plan(
         version=__version__,
         request=res.request,
@@ -47,17 +52,17 @@ def solve(request: Request, catalog: Catalog, *, with_analysis: bool = False) ->
         commit=res.request.commit,
         tco=tco,
         as_of=res.today,
-        recommended=present(best, res, catalog, tco),
-        alternatives=[present(c, res, catalog, tco) for c in alternatives],
-        rejected=rejections(s, feasible, blocked, rank(res)),
+        recommended=shown[0],
+        alternatives=shown[1:],
+        rejected=[*rejections(s, feasible, blocked, rank(res, max(c.quality for c in feasible))), *allowed.excluded],
         queueing_model=QUEUEING_MODEL,
         candidates_evaluated=s.evaluated,
-        stale_prices=stale_entries(catalog, res.today),
-        notes=notes(best, res, s),
+        stale_prices=stale_entries(full, res.today),
+        notes=notes(best, res, s, tco),
     )
     if not with_analysis:
         return plan
     return plan.model_copy(update={
-        "sensitivity": analysis.sensitivity(plan, lambda r: solve(r, catalog)),
+        "sensitivity": analysis.sensitivity(plan, lambda r: solve(r, full)),
         "load_curves": analysis.load_curves(plan, catalog),
     })

@@ -20,10 +20,11 @@ def scale_load(request: Request, multiplier: float) -> Request:
     """The same request with its load scaled (rps, concurrency or tokens per day, whichever is set)."""
     if multiplier <= 0:
         raise RequestError(f"load multiplier: must be > 0 (got {multiplier})")
+    peak = {"peak_rps": request.peak_rps * multiplier} if request.peak_rps is not None else {}
     if request.rps is not None:
-        return request.model_copy(update={"rps": request.rps * multiplier})
+        return request.model_copy(update={"rps": request.rps * multiplier, **peak})
     if request.tokens_per_day is not None:
-        return request.model_copy(update={"tokens_per_day": request.tokens_per_day * multiplier})
+        return request.model_copy(update={"tokens_per_day": request.tokens_per_day * multiplier, **peak})
     if request.concurrency is not None:
         return request.model_copy(update={"concurrency": max(1, math.ceil(request.concurrency * multiplier))})
     raise RequestError("load: give --rps, --concurrency or --tokens-per-day to see how cost moves with load")

@@ -6,13 +6,13 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from planner import cost, perf
+from planner import cost
 from planner.catalog import Catalog
-from planner.catalog.schema import Engine
-from planner.cost import ApiLine, CloudLine, OnpremLine
-from planner.feasibility import tp_choices
+from planner.catalog.schema import ApiOffer, Engine
+from planner.cost import ApiLine, CloudLine, OnpremLine, TcoInputs
+from planner.errors import RequestError
 from planner.plan import DeployKind, PricedBasis
-from planner.solver.evaluate import Sized
+from planner.solver.evaluate import Sized, fill
 from planner.solver.resolve import Resolved
 from planner.terms import SECONDS_PER_MONTH
 
@@ -30,6 +30,16 @@ class Candidate:
     priced_basis: PricedBasis
     osl: int
     sized: Sized | None = None  # None: a hosted API
+    api_ttft_ms: float = 0.0  # a hosted API's published TTFT and TPOT (self-hosted: see `sized`)
+    api_tpot_ms: float = 0.0
+
+    @property
+    def ttft_ms(self) -> float:
+        return self.api_ttft_ms if self.sized is None else self.sized.ttft_ms
+
+    @property
+    def tpot_ms(self) -> float:
+        return self.api_tpot_ms if self.sized is None else self.sized.tpot_ms
 
     @property
     def monthly_cost_usd(self) -> float:
@@ -59,66 +69,42 @@ def _priced(res: Resolved, sized: Sized) -> tuple[float, PricedBasis]:
     if res.arrival_rps is not None:
         return res.arrival_rps, "arrival rate"
     if res.concurrency is not None:
-        # Little's law: each user issues one request per request latency.
-        return res.concurrency / sized.service_s, "concurrency (Little's law)"
+        # Little's law: each user issues one request per think time plus request latency.
+        return res.users_rps(sized.service_s), "concurrency (Little's law)"
     return sized.capacity_rps, "capacity"
 
 
-def self_hosted(sized: Sized, res: Resolved, catalog: Catalog) -> Iterator[Candidate]:
-    req = res.request
+def self_hosted(sized: Sized, res: Resolved, catalog: Catalog, tco: TcoInputs) -> Iterator[Candidate]:
+    """The cheapest rent and the cheapest purchase for the sized replicas, each filling what it pays for."""
     cfg = sized.cfg
     q = res.quality(catalog, cfg.model.id, cfg.precision)
     if q is None:
         return
-    rps, basis = _priced(res, sized)
     lines: list[CloudLine | OnpremLine] = []
-    if req.deploy in ("cloud", "any"):
-        line = cost.cheapest_replica_cloud(catalog, cfg.gpu.id, cfg.tp, sized.replicas, req.commit, req.providers,
-                                           today=res.today)
+    if "cloud" in res.deploys:
+        line = cost.cheapest_replica_cloud(catalog, cfg.gpu.id, cfg.tp, sized.replicas, res.request.commit,
+                                           res.request.providers, today=res.today)
         if line is not None:
             lines.append(line)
-    if req.deploy in ("onprem", "any"):
-        owned = cost.onprem_cost(
-            catalog, cfg.gpu.id, cfg.tp * sized.replicas,
-            years=req.years, power_price=req.power_price, pue=req.pue, utilization=req.utilization, today=res.today,
-        )
+    if "onprem" in res.deploys:
+        owned = cost.onprem_cost(catalog, cfg.gpu.id, cfg.tp * sized.replicas, tco=tco, today=res.today)
         if owned is not None:
             lines.append(owned)
     for ln in lines:
+        # Whole instances and servers are paid for whole: their GPUs run more replicas, at no extra cost.
+        used = fill(sized, ln.gpus // cfg.tp, res)
+        if isinstance(ln, OnpremLine) and used.replicas != sized.replicas:
+            # The same servers, now counted as needed by the replicas they hold.
+            ln = cost.onprem_cost(catalog, cfg.gpu.id, cfg.tp * used.replicas, tco=tco, today=res.today) or ln
+        rps, basis = _priced(res, used)
         yield Candidate(model=cfg.model.id, deploy=ln.kind, quality=round(q, 2), line=ln,
-                        capacity_rps=sized.capacity_rps, priced_rps=rps, priced_basis=basis, osl=res.osl, sized=sized)
+                        capacity_rps=used.capacity_rps, priced_rps=rps, priced_basis=basis, osl=res.osl, sized=used)
 
 
-# The GPU a hosted API's speed is pegged to under --concurrency (its latency is not published).
-API_REFERENCE_GPU = "h100-sxm"
-
-
-def api_service_s(res: Resolved, catalog: Catalog, model_id: str) -> float:
-    """Seconds one request takes through a hosted API, for closed-loop pricing.
-
-    Taken as one stream of the model (or its open twin) on the reference GPU, at the best precision and
-    TP the catalog allows there: a fixed, filter-independent figure — so narrowing --gpus cannot change
-    an API's price — and a fast one, so the API is priced at a high request rate, not flattered. Without
-    the reference GPU or weights, the SLO targets stand in.
-    """
-    slo = (res.ttft_ms + res.osl * res.tpot_ms) / 1000.0
-    twin = catalog.open_twin(model_id)
-    gpu = catalog.gpus.get(API_REFERENCE_GPU)
-    if gpu is None or twin.architecture is None:
-        return slo
-    best = slo
-    for ckpt in twin.checkpoints:
-        for tp in tp_choices(twin, gpu, ckpt.precision, "vllm"):
-            est = perf.estimate(perf.Config(twin, gpu, ckpt.precision, tp), res.shape, 1)
-            if est.fits:
-                best = min(best, (est.ttft_ms + res.osl * est.tpot_ms) / 1000.0)
-    return best
-
-
-def api_line(res: Resolved, catalog: Catalog, model_id: str, rps: float) -> ApiLine | None:
-    """The cheapest allowed API bill for the model at `rps` (the prefix cache billed at cached prices)."""
-    lines = api_lines(res, catalog, model_id, rps)
-    return lines[0] if lines else None
+def api_latency_ms(offer: ApiOffer) -> tuple[float, float]:
+    """(TTFT, TPOT) in ms from the offer's slowest published medians (eligibility checked they exist)."""
+    assert offer.latency is not None
+    return offer.latency.ttft_s * 1000.0, 1000.0 / offer.latency.output_tokens_per_s
 
 
 def api_lines(res: Resolved, catalog: Catalog, model_id: str, rps: float) -> list[ApiLine]:
@@ -130,36 +116,47 @@ def api_lines(res: Resolved, catalog: Catalog, model_id: str, rps: float) -> lis
                           cached_fraction=w.prefix_hit, today=res.today)
 
 
-def apis(res: Resolved, catalog: Catalog) -> Iterator[Candidate]:
-    """Hosted APIs: per-token prices; latency is the provider's, not modelled here.
+def _api_bill(res: Resolved, offer: ApiOffer, rps: float) -> ApiLine | None:
+    w = res.workload
+    requests = rps * SECONDS_PER_MONTH
+    try:
+        return cost.api_cost(offer, requests * w.input_tokens, requests * w.osl, math.ceil(w.input_tokens),
+                             w.prefix_hit, today=res.today)
+    except RequestError:
+        return None  # this host cannot take requests this long
 
-    With --concurrency, the request rate comes from `api_service_s`; with no load, the budget buys
-    as many requests as it pays for.
+
+def apis(res: Resolved, catalog: Catalog) -> Iterator[Candidate]:
+    """Hosted APIs (the eligible ones: latency measured and within the targets), one candidate per offer.
+
+    With --concurrency, each user issues one request per measured API latency; with no load, the
+    budget buys as many requests as it pays for.
     """
     req = res.request
-    if req.deploy not in ("api", "any"):
+    if "api" not in res.deploys:
         return
-    for model in catalog.models.values():
-        if req.models and model.id not in req.models:
+    for offer in sorted(catalog.api.values(), key=lambda o: o.id):
+        if req.models and offer.model not in req.models:
             continue
-        q = res.quality(catalog, model.id, None)
+        q = res.quality(catalog, offer.model, None)
         if q is None:
             continue
+        ttft, tpot = api_latency_ms(offer)
         basis: PricedBasis
         if res.arrival_rps is not None:
             rps, basis = res.arrival_rps, "arrival rate"
         elif res.concurrency is not None:
-            rps, basis = res.concurrency / api_service_s(res, catalog, model.id), \
-                "concurrency at the assumed API latency"
+            service_s = (ttft + res.osl * tpot) / 1000.0
+            rps, basis = res.users_rps(service_s), "concurrency at the published API latency"
         elif req.budget is not None:
-            one = api_line(res, catalog, model.id, 1.0 / SECONDS_PER_MONTH)  # one request a month
+            one = _api_bill(res, offer, 1.0 / SECONDS_PER_MONTH)  # one request a month
             if one is None or one.monthly_usd <= 0:
                 continue
             rps, basis = req.budget / one.monthly_usd / SECONDS_PER_MONTH, "budget"
         else:
             return  # per-token pricing says nothing without a load or a budget (see the plan's notes)
-        line = api_line(res, catalog, model.id, rps)
+        line = _api_bill(res, offer, rps)
         if line is None:
             continue
-        yield Candidate(model=model.id, deploy="api", quality=round(q, 2), line=line, capacity_rps=rps,
-                        priced_rps=rps, priced_basis=basis, osl=res.osl)
+        yield Candidate(model=offer.model, deploy="api", quality=round(q, 2), line=line, capacity_rps=rps,
+                        priced_rps=rps, priced_basis=basis, osl=res.osl, api_ttft_ms=ttft, api_tpot_ms=tpot)

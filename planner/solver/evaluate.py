@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from planner import perf
@@ -95,18 +96,34 @@ def size(cfg: Config, res: Resolved) -> Sized | Failure:
 def _sized(
     cfg: Config, res: Resolved, batch: int, ttft: float, tpot: float, service_s: float, wait_budget_s: float
 ) -> Sized | None:
+    if res.concurrency is not None and res.think_s > 0:
+        # Users who think between requests hold no slot meanwhile: size for their request rate
+        # N / (think + latency) as an open queue, which is conservative (it ignores that a user who
+        # waits also sends later).
+        rate = res.users_rps(service_s)
+        n = queueing.replicas_for_rps(rate, batch, service_s, wait_budget_s, MAX_REPLICAS)
+        closed = -(-res.concurrency // batch)
+        if n is None or n >= closed:
+            # A slot per user is always enough (no queue at all): never size above it.
+            if closed > MAX_REPLICAS:
+                return None
+            return Sized(cfg, batch, ttft, tpot, closed, closed * batch / service_s, service_s, wait_budget_s)
+        wait = queueing.wait_quantile_s(n * batch, rate, service_s)
+        cap = queueing.max_rps(n * batch, service_s, wait_budget_s, rate)
+        return Sized(cfg, batch, ttft + wait * 1000.0, tpot, n, cap, service_s, wait_budget_s)
     if res.concurrency is not None:
         # Closed loop: every user holds a slot; no queue forms if slots cover the users.
         replicas = -(-res.concurrency // batch)
         if replicas > MAX_REPLICAS:
             return None
         return Sized(cfg, batch, ttft, tpot, replicas, replicas * batch / service_s, service_s, wait_budget_s)
-    if res.arrival_rps is not None:
-        n = queueing.replicas_for_rps(res.arrival_rps, batch, service_s, wait_budget_s, MAX_REPLICAS)
+    load = res.sizing_rps
+    if load is not None:
+        n = queueing.replicas_for_rps(load, batch, service_s, wait_budget_s, MAX_REPLICAS)
         if n is None:
             return None
-        wait = queueing.wait_quantile_s(n * batch, res.arrival_rps, service_s)
-        return Sized(cfg, batch, ttft + wait * 1000.0, tpot, n, res.arrival_rps, service_s, wait_budget_s)
+        wait = queueing.wait_quantile_s(n * batch, load, service_s)
+        return Sized(cfg, batch, ttft + wait * 1000.0, tpot, n, load, service_s, wait_budget_s)
     capacity = queueing.max_rps(batch, service_s, wait_budget_s)
     return Sized(cfg, batch, ttft, tpot, 1, capacity, service_s, wait_budget_s)
 
@@ -116,3 +133,25 @@ def _better(a: Sized, b: Sized, has_load: bool) -> bool:
     if has_load:
         return (a.replicas, a.ttft_ms + a.tpot_ms) < (b.replicas, b.ttft_ms + b.tpot_ms)
     return (-a.capacity_rps, a.ttft_ms) < (-b.capacity_rps, b.ttft_ms)
+
+
+def fill(sized: Sized, replicas: int, res: Resolved) -> Sized:
+    """The same configuration on `replicas` replicas (at least as many as sized): latency and capacity
+    follow from the queue over the extra slots. Used when whole servers or instances hold more GPUs
+    than the sized replicas need, so the GPUs paid for serve."""
+    n = min(replicas, MAX_REPLICAS)
+    if n <= sized.replicas:
+        return sized
+    slots = n * sized.batch
+    if res.concurrency is not None and res.think_s == 0:
+        return dataclasses.replace(sized, replicas=n, capacity_rps=slots / sized.service_s)
+    steady_ms = res.ttft_ms - sized.wait_budget_s * 1000.0
+    rate = res.sizing_rps if res.concurrency is None else res.users_rps(sized.service_s)
+    if rate is not None:
+        wait = queueing.wait_quantile_s(slots, rate, sized.service_s)
+        capacity = (sized.capacity_rps if res.concurrency is None
+                    else queueing.max_rps(slots, sized.service_s, sized.wait_budget_s, sized.capacity_rps))
+        return dataclasses.replace(sized, replicas=n, ttft_ms=min(sized.ttft_ms, steady_ms + wait * 1000.0),
+                                   capacity_rps=capacity)
+    capacity = queueing.max_rps(slots, sized.service_s, sized.wait_budget_s, sized.capacity_rps)
+    return dataclasses.replace(sized, replicas=n, capacity_rps=capacity)

@@ -15,7 +15,20 @@ from planner.solver.resolve import Resolved
 def tco_of(res: Resolved, catalog: Catalog) -> TcoInputs:
     req = res.request
     return cost.tco_inputs(catalog.tco, years=req.years, power_price=req.power_price, pue=req.pue,
-                           utilization=req.utilization)
+                           utilization=req.utilization, colo=req.colo_usd_per_kw_month,
+                           ops_fraction=req.ops_fraction, cost_of_capital=req.cost_of_capital)
+
+
+def with_quality_prices(options: list[SelfHosted | Api]) -> list[SelfHosted | Api]:
+    """Each option's extra $/month per quality point over the cheapest shown option: what the extra
+    quality costs, so a buyer can judge a few tenths of a point (benchmark noise) against the bill."""
+    cheapest = min(options, key=lambda o: (o.monthly_cost_usd, -o.quality))
+    out = []
+    for o in options:
+        dq, dc = o.quality - cheapest.quality, o.monthly_cost_usd - cheapest.monthly_cost_usd
+        price = round(dc / dq, 2) if dq > 0 and dc > 0 else None
+        out.append(o.model_copy(update={"usd_per_quality_point": price}))
+    return out
 
 
 def present(c: Candidate, res: Resolved, catalog: Catalog, tco: TcoInputs) -> SelfHosted | Api:
@@ -25,15 +38,18 @@ def present(c: Candidate, res: Resolved, catalog: Catalog, tco: TcoInputs) -> Se
         "model": c.model, "quality": c.quality, "monthly_cost_usd": c.monthly_cost_usd,
         "usd_per_million_tokens": c.usd_per_million_tokens, "priced_rps": round(c.priced_rps, 6),
         "priced_basis": c.priced_basis,
+        "monthly_opex_usd": round(c.line.opex_monthly if isinstance(c.line, OnpremLine) else c.line.monthly_usd, 2),
     }
     if c.sized is None:
         assert c.deploy == "api" and c.line.kind == "api"
         return Api(deploy="api", chosen=c.line, costs=list(apis), capacity_rps=round(c.capacity_rps, 4),
-                   capacity_tokens_per_day=round(w.tokens_per_day(c.capacity_rps)), **common)
+                   capacity_tokens_per_day=round(w.tokens_per_day(c.capacity_rps)), ttft_ms=round(c.api_ttft_ms, 1),
+                   tpot_ms=round(c.api_tpot_ms, 2), **common)
     sized = c.sized
     assert c.deploy != "api" and not isinstance(c.line, cost.ApiLine)
     # With an open-loop load the search only knew the load was met; shown options get their exact capacity.
-    capacity = exact_capacity(sized, known=res.arrival_rps) if res.arrival_rps is not None else c.capacity_rps
+    rate = res.sizing_rps
+    capacity = exact_capacity(sized, known=rate) if rate is not None else c.capacity_rps
     ways = cost.self_hosted_costs(catalog, sized.cfg.gpu.id, sized.cfg.tp, sized.replicas, tco,
                                   res.request.providers, today=res.today)
     onprem = next((ln for ln in ways if isinstance(ln, OnpremLine)), None)
@@ -44,7 +60,8 @@ def present(c: Candidate, res: Resolved, catalog: Catalog, tco: TcoInputs) -> Se
     return SelfHosted(
         deploy=c.deploy, deployment=deployment(sized, res, catalog), chosen=c.line, costs=[*ways, *apis],
         capex_usd=round(c.line.capex_usd, 2), ttft_ms=round(sized.ttft_ms, 1), tpot_ms=round(sized.tpot_ms, 2),
-        batch_per_replica=sized.batch, capacity_rps=round(capacity, 4),
+        batch_per_replica=sized.batch, capacity_rps=round(capacity, 4), gpus_paid=c.line.gpus,
+        spare_gpus=c.line.gpus - sized.cfg.tp * sized.replicas,
         capacity_tokens_per_day=round(w.tokens_per_day(capacity)), buy_vs_rent=buy, api_breakeven=breakeven,
         **common,
     )

@@ -5,6 +5,12 @@ from __future__ import annotations
 from planner.catalog import Catalog
 from planner.catalog.schema import ModelSpec, TaskSpec
 
+# Quality points within which two options tie. Benchmark run-to-run noise: FP8 checkpoints, which
+# change nothing measurable, land within ±0.6 pp of BF16 ("often noise-level gains"), and the planner
+# reference recommends a ±0.5 band for such no-effect changes and treating rankings that flip inside
+# the band as ties (shared/reference/quality.md §1.2 and §5, read 2026-12-01). Override: --quality-tolerance.
+QUALITY_NOISE_POINTS = 0.5
+
 
 def task_score(model: ModelSpec, task: TaskSpec) -> float | None:
     """Weighted mean over the task's benchmarks the model publishes; None if it publishes none.

@@ -10,9 +10,9 @@ from planner.catalog import Catalog
 from planner.errors import CatalogError, RequestError
 from planner.perf import Shape
 from planner.perf.tokens import visual
-from planner.plan import LoadKind, Workload
+from planner.plan import DeployKind, LoadKind, Workload
 from planner.request import Request
-from planner.solver.quality import quality
+from planner.solver.quality import QUALITY_NOISE_POINTS, quality
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Resolved:
     workload: Workload
     shape: Shape
     today: dt.date  # what staleness is judged against: read once per plan
+    deploys: frozenset[DeployKind] = frozenset({"cloud", "api"})  # where the plan may run (see deploy_kinds)
     _quality: dict[tuple[str, str | None], float | None] = field(default_factory=dict, compare=False)
 
     def quality(self, catalog: Catalog, model_id: str, precision: str | None) -> float | None:
@@ -59,6 +60,26 @@ class Resolved:
     @property
     def has_load(self) -> bool:
         return self.workload.has_load
+
+    @property
+    def sizing_rps(self) -> float | None:
+        """The open-loop rate replicas are sized for: the peak when given, else the (average) load."""
+        return self.workload.peak_rps or self.workload.arrival_rps
+
+    @property
+    def think_s(self) -> float:
+        return self.workload.think_time_s
+
+    def users_rps(self, service_s: float) -> float:
+        """Closed loop: N users, each issuing a request per think time plus the request's own latency."""
+        assert self.concurrency is not None
+        return self.concurrency / (self.think_s + service_s)
+
+    @property
+    def quality_tolerance(self) -> float:
+        """Quality points within which options tie (benchmark noise unless the request says otherwise)."""
+        t = self.request.quality_tolerance
+        return QUALITY_NOISE_POINTS if t is None else t
 
 
 def visual_tokens(shape: Shape, catalog: Catalog) -> float:
@@ -111,11 +132,56 @@ def resolve(request: Request, catalog: Catalog) -> Resolved:
         load=load,
         arrival_rps=request.rps,
         concurrency=request.concurrency,
+        think_time_s=request.think_time_s or 0.0,
     )
+    if request.peak_rps is not None:
+        average = workload.arrival_rps
+        if average is None:
+            raise RequestError("--peak-rps: is the peak of an open-loop load; give the average as --rps or "
+                               "--tokens-per-day")
+        if request.peak_rps < average:
+            raise RequestError(f"--peak-rps: must be at least the average load ({average:g} req/s), "
+                               f"got {request.peak_rps:g}")
+        workload = workload.model_copy(update={"peak_rps": request.peak_rps})
+    if request.think_time_s is not None and request.concurrency is None:
+        raise RequestError("--think-time-s: applies to closed-loop users; give --concurrency N with it")
     if request.tokens_per_day is not None:
         workload = workload.model_copy(
             update={"arrival_rps": workload.rps_for_tokens_per_day(request.tokens_per_day)})
-    return Resolved(request=request, workload=workload, shape=shape, today=clock.today())
+    return Resolved(request=request, workload=workload, shape=shape, today=clock.today(),
+                    deploys=deploy_kinds(request, catalog))
+
+
+def deploy_kinds(request: Request, catalog: Catalog) -> frozenset[DeployKind]:
+    """Where the plan may run. `--budget` is monthly cash, so buying hardware is considered only when
+    the user allows it (`--deploy onprem|any` or a `--capex-budget`); cloud-only flags (`--commit`, a
+    cloud provider in `--providers`) contradict an explicit wish to buy: one line naming both flags."""
+    clouds = {o.provider for o in catalog.cloud.values()}
+    cloud_only = []
+    if request.commit != "none":
+        cloud_only.append(f"--commit {request.commit}")
+    named = sorted(set(request.providers or ()) & clouds)
+    if named:
+        cloud_only.append(f"--providers {','.join(named)}")
+    buy = []
+    if request.deploy in ("onprem", "any"):
+        buy.append(f"--deploy {request.deploy}")
+    if request.capex_budget is not None:
+        buy.append("--capex-budget")
+    if cloud_only and buy:
+        raise RequestError(f"{cloud_only[0]} contradicts {buy[0]}: {cloud_only[0].split()[0]} applies to cloud "
+                           "rental only, and on-prem cannot be rented; use --deploy cloud, or drop one of them")
+    if request.capex_budget is not None and request.deploy in ("cloud", "api"):
+        raise RequestError(f"--capex-budget contradicts --deploy {request.deploy}: a purchase budget needs "
+                           "on-prem; use --deploy onprem or any, or drop --capex-budget")
+    if request.commit != "none" and request.deploy == "api":
+        raise RequestError(f"--commit {request.commit} contradicts --deploy api: hosted APIs are billed per "
+                           "token with no commitment; use --deploy cloud, or drop --commit")
+    if request.deploy is None:
+        return frozenset({"cloud", "api", "onprem"} if request.capex_budget is not None else {"cloud", "api"})
+    if request.deploy == "any":
+        return frozenset({"cloud", "api", "onprem"})
+    return frozenset({request.deploy})
 
 
 def _canonical(request: Request, catalog: Catalog) -> Request:

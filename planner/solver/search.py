@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from planner.catalog import Catalog
+from planner.cost import TcoInputs
 from planner.feasibility import Problem, context_problem
 from planner.solver.costing import Candidate, apis, self_hosted
 from planner.solver.evaluate import Failure, size
@@ -28,10 +29,10 @@ def _failure(problem: Problem) -> Failure:
     return Failure("engine" if problem.field == "engine" else "precision", problem.message, 0.0)
 
 
-def search(res: Resolved, catalog: Catalog) -> Search:
+def search(res: Resolved, catalog: Catalog, tco: TcoInputs) -> Search:
     s = Search(res, catalog)
     too_long: dict[str, str | None] = {}
-    for fam, cfg in configurations(res, catalog) if res.request.deploy != "api" else ():
+    for fam, cfg in configurations(res, catalog) if res.deploys - {"api"} else ():
         s.evaluated += 1
         if isinstance(cfg, Problem):
             s.fail(fam, _failure(cfg))
@@ -46,7 +47,7 @@ def search(res: Resolved, catalog: Catalog) -> Search:
         if isinstance(outcome, Failure):
             s.fail(fam, outcome)
             continue
-        priced = list(self_hosted(outcome, res, catalog))
+        priced = list(self_hosted(outcome, res, catalog, tco))
         if not priced:
             s.fail(fam, Failure("availability", f"{unpriced(res)} for {fam.gpu}", 0.0, gpu=fam.gpu))
         s.candidates.extend(priced)
@@ -60,10 +61,10 @@ def unpriced(res: Resolved) -> str:
     """What is missing when a configuration meets the targets but has no price on the allowed terms."""
     req = res.request
     where = []
-    if req.deploy in ("cloud", "any"):
+    if "cloud" in res.deploys:
         providers = f" from {', '.join(req.providers)}" if req.providers else ""
         basis = "" if req.commit == "none" else f" at a {req.commit} commitment"
-        where.append(f"no cloud offer{providers}{basis}")
-    if req.deploy in ("onprem", "any"):
-        where.append("no purchase price")
+        where.append(f"no eligible cloud offer{providers}{basis}")
+    if "onprem" in res.deploys:
+        where.append("no eligible purchase price")
     return " and ".join(where)

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 
 from planner.catalog import Catalog
 from planner.catalog.schema import ENGINES, Engine, GpuSpec, Precision
-from planner.feasibility import Layout, Problem, check, tp_choices
+from planner.feasibility import Layout, Problem, check, mtp_choices, tp_choices
 from planner.perf import Config
 from planner.solver.resolve import Resolved
 
-MTP_CHOICES = (0, 2)  # off, or the model card's 2 speculative tokens
 # Expert parallelism is not searched: in the performance model an EP group holds the same expert
 # bytes per GPU as TP and only swaps the FFN all-reduce for a k-fold all-to-all, so EP never wins;
 # what makes it win in practice (wider expert GEMMs, less TP traffic at DP-attention scale) is not
@@ -67,7 +66,7 @@ def configurations(res: Resolved, catalog: Catalog) -> Iterator[tuple[Family, Co
                             yield fam, problem
                         continue
                     for tp in tps:
-                        for mtp in MTP_CHOICES if arch.mtp_layers else (0,):
+                        for mtp in mtp_choices(model, engine, gpu) if arch.mtp_layers else (0,):
                             yield fam, Config(
                                 model=model,
                                 gpu=gpu,

@@ -54,6 +54,13 @@ spec:
     {{- toYaml $v.nodeSelector | nindent 4 }}
   tolerations:
     {{- toYaml $v.tolerations | nindent 4 }}
+  {{- if $v.multiNode.computeDomain.enabled }}
+  affinity:
+    {{- toYaml $v.multiNode.computeDomain.affinity | nindent 4 }}
+  resourceClaims:
+    - name: nvlink-channel
+      resourceClaimTemplateName: {{ $v.multiNode.computeDomain.claimTemplate | quote }}
+  {{- end }}
   containers:
     - name: {{ $v.engine.name | quote }}
       image: {{ include "qwen.image" .root | quote }}
