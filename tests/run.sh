@@ -37,7 +37,8 @@ fi
 
 .venv/bin/ruff check planner tests bench
 .venv/bin/mypy
-.venv/bin/pytest -m "not engines" "$@"
+# Two workers: the suite is CPU-bound and the machine has two cores (tests write only under tmp_path).
+.venv/bin/pytest -n 2 -m "not engines" "$@"
 if ! wait "$engines_pid"; then
   cat "$engine_log" >&2
   echo "tests/engines/setup.sh failed" >&2

@@ -3,27 +3,10 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from subprocess import CompletedProcess
-from typing import Any
-
 import pytest
+from cli_json import Run, options, plan
 
 from planner.solver.quality import QUALITY_NOISE_POINTS
-
-Run = Callable[..., CompletedProcess[str]]
-
-
-def plan(run: Run, *args: str) -> dict[str, Any]:
-    r = run(*args, "--format", "json")
-    assert r.returncode == 0, r.stderr
-    out: dict[str, Any] = json.loads(r.stdout)
-    return out
-
-
-def options(p: dict[str, Any]) -> list[dict[str, Any]]:
-    return [p["recommended"], *p["alternatives"]]
 
 
 @pytest.mark.parametrize("deploy", ["cloud", "onprem"])

@@ -4,25 +4,8 @@ and cloud-only flags keep the plan in the cloud (or contradict an explicit wish 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from subprocess import CompletedProcess
-from typing import Any
-
 import pytest
-
-Run = Callable[..., CompletedProcess[str]]
-
-
-def plan(run: Run, *args: str) -> dict[str, Any]:
-    r = run(*args, "--format", "json")
-    assert r.returncode == 0, r.stderr
-    out: dict[str, Any] = json.loads(r.stdout)
-    return out
-
-
-def options(p: dict[str, Any]) -> list[dict[str, Any]]:
-    return [p["recommended"], *p["alternatives"]]
+from cli_json import Run, options, plan
 
 
 def test_a_monthly_budget_does_not_buy_a_server(run_qwen_plan: Run) -> None:

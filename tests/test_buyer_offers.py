@@ -4,25 +4,9 @@ exclusion in `rejected` with its reason, and hosted APIs checked against TTFT/TP
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from subprocess import CompletedProcess
-from typing import Any
+from cli_json import Run, options, plan
 
 from planner.catalog import load_catalog
-
-Run = Callable[..., CompletedProcess[str]]
-
-
-def plan(run: Run, *args: str) -> dict[str, Any]:
-    r = run(*args, "--format", "json")
-    assert r.returncode == 0, r.stderr
-    out: dict[str, Any] = json.loads(r.stdout)
-    return out
-
-
-def options(p: dict[str, Any]) -> list[dict[str, Any]]:
-    return [p["recommended"], *p["alternatives"]]
 
 
 def offer_tier(offer_id: str) -> str:

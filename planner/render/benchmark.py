@@ -13,7 +13,6 @@ import shlex
 from functools import cache
 from typing import Any
 
-import jinja2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -62,19 +61,6 @@ class Settings(BaseModel):
 def settings() -> Settings:
     path = data_dir("templates") / "benchmark" / "settings.yaml"
     return Settings.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-
-
-@cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(data_dir("templates") / "benchmark")),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-    )
-    # The manifests' serialiser: every value reaches YAML as JSON, never spliced in raw.
-    env.filters["tojson"] = environment().filters["tojson"]
-    return env
 
 
 def _number(x: float) -> str:
@@ -221,7 +207,7 @@ def _vars(ctx: Context, catalog: Catalog) -> dict[str, Any]:
 
 
 def _object(template: str, ctx: Context, b: dict[str, Any]) -> dict[str, Any]:
-    text = _environment().get_template(template).render(
+    text = environment("benchmark").get_template(template).render(
         b=b, namespace=ctx.namespace, storage_class=ctx.values["modelCache"]["storageClassName"])
     obj = yaml.safe_load(text)
     if not isinstance(obj, dict):
@@ -247,7 +233,7 @@ def _readme(ctx: Context, b: dict[str, Any]) -> str:
     w = ctx.plan.workload
     ld = load(ctx)
     shape = request_shape(ctx)
-    return _environment().get_template("README.md.j2").render(
+    return environment("benchmark").get_template("README.md.j2").render(
         b=b, namespace=ctx.namespace, name=ctx.name, d=ctx.deployment, w=w, ld=ld, shape=shape,
         vllm_version=engine_table().engines["vllm"].version,
         command_line=shlex.join([*BENCH_COMMAND, *b["args"]]),

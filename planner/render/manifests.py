@@ -19,9 +19,10 @@ def _tojson(value: Any) -> str:
 
 
 @cache
-def environment() -> jinja2.Environment:
+def environment(folder: str = "k8s") -> jinja2.Environment:
+    """Templates under templates/<folder> that print YAML: every value goes through `tojson`."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(data_dir("templates") / "k8s")),
+        loader=jinja2.FileSystemLoader(str(data_dir("templates") / folder)),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
