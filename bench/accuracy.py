@@ -51,13 +51,28 @@ def quantile(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * (len(s) - 1) + 0.5))]
 
 
-def summary(rows: list[tuple[Case, str, float, float]]) -> dict[str, tuple[float, float, int]]:
-    out: dict[str, tuple[float, float, int]] = {}
+def summary(rows: list[tuple[Case, str, float, float]]) -> dict[str, tuple[float, float, int, float]]:
+    """metric -> (median APE %, p90 APE %, rows, median signed error %)."""
+    out: dict[str, tuple[float, float, int, float]] = {}
     for metric in METRICS:
         errs = [ape(m, p) for _, met, m, p in rows if met == metric]
+        signed = [(p - m) / m * 100.0 for _, met, m, p in rows if met == metric]
         if errs:
-            out[metric] = (statistics.median(errs), quantile(errs, 0.9), len(errs))
+            out[metric] = (statistics.median(errs), quantile(errs, 0.9), len(errs), statistics.median(signed))
     return out
+
+
+def concurrency(c: Case) -> str:
+    return "c1" if c.batch == 1 else "c2-16" if c.batch <= 16 else "c17-128" if c.batch <= 128 else "c>128"
+
+
+GROUP_KEYS = {
+    "label": lambda c: c.label,
+    "family": lambda c: c.family,
+    "model": lambda c: c.label.split("/")[0],
+    "engine": lambda c: c.cfg.engine,
+    "concurrency": concurrency,
+}
 
 
 def minimum_check(cat: Catalog) -> list[tuple[str, str, int, int | None, bool]]:
@@ -81,23 +96,25 @@ def minimum_check(cat: Catalog) -> list[tuple[str, str, int, int | None, bool]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", action="store_true", help="print every compared row")
-    ap.add_argument("--by", choices=("label", "family", "model"), help="also group errors")
+    ap.add_argument("--by", choices=tuple(GROUP_KEYS), action="append", help="also group errors (repeatable)")
     args = ap.parse_args()
     cat = load_catalog()
     cases, skipped = load_cases(cat)
     rows = errors(cases)
     print(f"rows in file: {len(cases) + len(skipped)}; expressible: {len(cases)}; skipped: {len(skipped)}")
-    print(f"{'metric':<12}{'median APE %':>14}{'p90 APE %':>12}{'rows':>7}")
-    for metric, (med, p90, n) in summary(rows).items():
-        print(f"{metric:<12}{med:>14.1f}{p90:>12.1f}{n:>7}")
-    if args.by:
+    print(f"{'metric':<12}{'median APE %':>14}{'p90 APE %':>12}{'rows':>7}{'median signed %':>17}")
+    for metric, (med, p90, n, bias) in summary(rows).items():
+        print(f"{metric:<12}{med:>14.1f}{p90:>12.1f}{n:>7}{bias:>+17.1f}")
+    q35 = [r for r in rows if r[0].label.startswith("qwen3.5")]
+    print("Qwen3.5-architecture rows: " + "  ".join(
+        f"{k} {v[0]:.1f}% (signed {v[3]:+.1f}%, n={v[2]})" for k, v in summary(q35).items()))
+    for by in args.by or ():
         groups: dict[str, list[tuple[Case, str, float, float]]] = defaultdict(list)
         for row in rows:
-            c = row[0]
-            key = {"label": c.label, "family": c.family}.get(args.by, c.label.split("/")[0])
-            groups[key].append(row)
+            groups[GROUP_KEYS[by](row[0])].append(row)
+        print(f"by {by}: median APE % (median signed %)/rows")
         for key in sorted(groups):
-            parts = "  ".join(f"{k} {v[0]:.0f}%/{v[2]}" for k, v in summary(groups[key]).items())
+            parts = "  ".join(f"{k} {v[0]:.0f}% ({v[3]:+.0f}%)/{v[2]}" for k, v in summary(groups[key]).items())
             print(f"  {key:<45} {parts}")
     if args.rows:
         for c, metric, m, p in rows:

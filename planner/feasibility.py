@@ -185,8 +185,11 @@ def _gpu_counts(gpu: GpuSpec, layout: Layout) -> Problem | None:
 
 
 def mtp_choices(model: ModelSpec, engine: Engine, gpu: GpuSpec) -> tuple[int, ...]:
-    """MTP settings worth searching: off, or the engine's published recipe where it is published for this vendor."""
+    """MTP settings worth searching where the engine's recipe is published for this vendor: off, one draft
+    token, or the recipe's. Long drafts win at small, memory-bound batches; one draft at larger ones, where
+    each drafted token costs verify compute and is accepted less often than the one before it. (Draft lengths
+    between the two are not searched: each one costs the search a third more candidates.)"""
     support = model.engines.get(engine)
     if support is None or support.mtp_tokens is None or gpu.vendor not in support.mtp_vendors:
         return (0,)
-    return (0, support.mtp_tokens)
+    return tuple(sorted({0, 1, support.mtp_tokens}))

@@ -48,6 +48,12 @@ class Workload(_Frozen):
     peak_rps: float | None = Field(default=None, description="Open-loop peak the replicas are sized for; "
                                    "arrival_rps is then the average, what tokens are billed at.")
     think_time_s: float = Field(default=0.0, description="Closed loop: each user's pause between requests, s.")
+    thinking: str = Field(default="on", description="Thinking mode: on, off or 'budget N'.")
+    thinking_tokens: int = Field(default=0, description="Thinking tokens included in osl (mean per request).")
+    max_output_tokens: int = Field(default=0, description="Longest output a request may reach (answer + "
+                                   "thinking room); 0: osl.")
+    load_profile: tuple[float, ...] | None = Field(default=None, description="24 hourly request rates (UTC): "
+                                                   "arrival_rps is their mean, peak_rps their maximum.")
 
     @property
     def input_tokens(self) -> float:
@@ -96,6 +102,13 @@ class Deployment(_Frozen):
     mtp_tokens: int = Field(ge=0, le=16, description="MTP speculative tokens; 0 = off.")
     gpu_memory_utilization: float = Field(gt=0, le=1)
     language_model_only: bool = Field(description="Skip the vision encoder (text-only tasks).")
+    replicas_by_hour: tuple[int, ...] | None = Field(default=None, description="Replicas running each UTC hour "
+                                                     "under a load profile (the autoscaler's schedule; `replicas` "
+                                                     "is the peak). None: `replicas` all day.")
+
+    @property
+    def min_replicas(self) -> int:
+        return min(self.replicas_by_hour) if self.replicas_by_hour else self.replicas
 
     @property
     def total_gpus(self) -> int:
@@ -105,6 +118,9 @@ class Deployment(_Frozen):
 class _Option(_Frozen):
     model: str
     quality: float
+    quality_range: tuple[float, float] | None = Field(
+        default=None, description="Task quality with the quantisation and thinking-mode terms at the ends of "
+        "their evidence (catalogs/tasks).")
     monthly_cost_usd: float = Field(description="All-in monthly figure (on-prem: depreciation + cost of capital + "
                                     "opex), what options are compared on.")
     capex_usd: float = Field(default=0.0, description="Up-front purchase (on-prem), 0 for cloud and API.")
@@ -133,6 +149,18 @@ class _Option(_Frozen):
         return self.chosen.as_of.isoformat()
 
 
+class PerfBands(_Frozen):
+    """p10–p90 of what a replica like this measured where the model predicted the option's numbers: the
+    cross-validated error of its regime (planner/perf/bands.yaml), widened outside the measured range."""
+
+    ttft_ms: tuple[float, float] = Field(description="p95 TTFT at the sized load, p10..p90, ms.")
+    tpot_ms: tuple[float, float]
+    output_tokens_per_s: tuple[float, float] = Field(description="Per replica at the sized batch.")
+    regime: str = Field(description="Concurrency class whose held-out residuals set the band.")
+    outside_measured_range: list[str] = Field(default_factory=list,
+                                              description="Why the band was widened (empty inside the range).")
+
+
 class SelfHosted(_Option):
     """Weights served on GPUs the user rents (cloud) or buys (on-prem)."""
 
@@ -141,6 +169,7 @@ class SelfHosted(_Option):
     chosen: CloudLine | OnpremLine
     ttft_ms: float = Field(description="p95 TTFT at the sized load, ms.")
     tpot_ms: float = Field(description="p95 TPOT at a full batch, ms.")
+    bands: PerfBands | None = Field(default=None, description="Error bands of the predicted latency/throughput.")
     batch_per_replica: int
     gpus_paid: int = Field(default=0, description="GPUs in the whole instances or servers paid for.")
     spare_gpus: int = Field(default=0, description="GPUs paid for that no replica uses (spare capacity).")
@@ -196,7 +225,8 @@ class SelfHosted(_Option):
         d = self.deployment
         ep = f", EP{d.ep}" if d.ep > 1 else ""
         mtp = f", MTP{d.mtp_tokens}" if d.mtp_tokens else ""
-        layout = f"TP{d.tp}{ep}{mtp} × {d.replicas} replicas, {d.engine}"
+        count = f"{d.min_replicas}–{d.replicas}" if d.min_replicas < d.replicas else str(d.replicas)
+        layout = f"TP{d.tp}{ep}{mtp} × {count} replicas, {d.engine}"
         return f"{d.model} {d.precision} on {d.total_gpus}× {d.gpu} ({layout})"
 
     @property

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from planner.catalog.schema import Engine, Precision, TaskId, Tier, plain_value
-from planner.terms import Commit
+from planner.terms import HOURS_PER_DAY, Commit
 
 Deploy = Literal["cloud", "onprem", "api", "any"]
 MarketChoice = Literal["global", "cn", "any"]
 DEFAULT_TIERS: tuple[Tier, ...] = ("secure",)  # enterprise-grade offers only, unless --tiers widens it
 
+
+
+THINKING_BUDGET_MAX = 1_000_000
+_BUDGET = re.compile(r"^budget[ =:]?(\d+)$|^(\d+)$")
+
+
+def parse_thinking(text: str) -> str:
+    """`on`, `off`, `budget N` (also `budget=N`, `budget:N` or just N) as one canonical spelling."""
+    t = " ".join(str(text).lower().split())
+    if t in ("on", "off"):
+        return t
+    m = _BUDGET.match(t)
+    n = int(m.group(1) or m.group(2)) if m else 0
+    if not 1 <= n <= THINKING_BUDGET_MAX:
+        raise ValueError(f"{text!r} is not on, off or 'budget N' with N in 1..{THINKING_BUDGET_MAX:,}")
+    return f"budget {n}"
 
 
 class Request(BaseModel):
@@ -30,6 +47,9 @@ class Request(BaseModel):
     rps: float | None = Field(default=None, gt=0, le=1e6, description="Load: requests per second (Poisson arrivals).")
     peak_rps: float | None = Field(default=None, gt=0, le=1e6, description="Peak requests per second, with --rps "
                                    "(or --tokens-per-day) as the average: replicas are sized for the peak.")
+    load_profile: tuple[float, ...] | None = Field(default=None, description="Load: 24 hourly request rates "
+                                                   "(req/s, UTC hours 0-23): sized for the busiest hour, the "
+                                                   "autoscaler follows the rest.")
     concurrency: int | None = Field(default=None, gt=0, le=10**7, description="Load: concurrent in-flight requests.")
     think_time_s: float | None = Field(default=None, ge=0, le=1e5, description="Closed loop: seconds each "
                                        "--concurrency user waits between a reply and its next request.")
@@ -65,6 +85,12 @@ class Request(BaseModel):
     allow_stale: bool = Field(default=False, description="Also recommend prices older than 12 months.")
     quality_tolerance: float | None = Field(default=None, ge=0, le=100, description="Quality points within which "
                                             "options tie, so cost decides (default: benchmark noise).")
+    thinking: str | None = Field(default=None, description="Thinking mode: on, off, or 'budget N' (thinking "
+                                 "capped at N tokens); default per task. Sets quality, output tokens (unless --osl "
+                                 "gives the total) and max model length.")
+    confidence: float = Field(default=0.5, ge=0.5, le=0.95, description="Size on this quantile of measured "
+                              "outcomes (cross-validated error bands): 0.9 = latency met in 9 of 10 comparable "
+                              "measurements (default 0.5: the central prediction).")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -72,13 +98,29 @@ class Request(BaseModel):
         # `rps: true` is not 1 request per second; a field value is one line of text.
         return plain_value(cls.model_fields[info.field_name or ""].annotation, value, magnitude=False)
 
+    @field_validator("load_profile")
+    @classmethod
+    def _day(cls, value: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if value is None:
+            return None
+        if len(value) != HOURS_PER_DAY:
+            raise ValueError(f"expected {HOURS_PER_DAY} hourly request rates (req/s), got {len(value)}")
+        if any(not 0 <= v <= 1e6 for v in value) or max(value) <= 0:
+            raise ValueError("hourly request rates must lie in [0, 1e6] req/s with at least one above 0")
+        return value
+
+    @field_validator("thinking")
+    @classmethod
+    def _thinking(cls, value: str | None) -> str | None:
+        return None if value is None else parse_thinking(value)
+
     @model_validator(mode="after")
     def _one_load(self) -> Request:
-        given = [n for n in ("rps", "concurrency", "tokens_per_day") if getattr(self, n) is not None]
+        given = [n for n in ("rps", "concurrency", "tokens_per_day", "load_profile") if getattr(self, n) is not None]
         if len(given) > 1:
             raise ValueError(f"give one load, not {' and '.join(given)}")
         return self
 
     @property
     def has_load(self) -> bool:
-        return any(v is not None for v in (self.rps, self.concurrency, self.tokens_per_day))
+        return any(v is not None for v in (self.rps, self.concurrency, self.tokens_per_day, self.load_profile))

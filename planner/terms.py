@@ -12,6 +12,8 @@ from typing import Literal
 HOURS_PER_MONTH = 730.0
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600.0
 SECONDS_PER_DAY = 86400.0
+HOURS_PER_DAY = 24
+DAYS_PER_MONTH = HOURS_PER_MONTH / HOURS_PER_DAY
 
 Commit = Literal["none", "1y", "3y"]
 COMMITS: tuple[Commit, ...] = ("none", "1y", "3y")

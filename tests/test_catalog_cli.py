@@ -88,7 +88,7 @@ def test_show_model_table(invoke: Invoke) -> None:
 
 def test_show_tco_and_penalty(invoke: Invoke, catalog: Catalog) -> None:
     assert json.loads(invoke("catalog", "show", "tco", "--format", "json").output)["pue"] == catalog.tco.pue
-    assert yaml.safe_load(invoke("catalog", "show", "int4", "--format", "yaml").output)["points"] == 1.5
+    assert yaml.safe_load(invoke("catalog", "show", "int4", "--format", "yaml").output)["points"] == 1.0
 
 
 @pytest.mark.parametrize(

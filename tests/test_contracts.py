@@ -66,7 +66,12 @@ ALLOWED: dict[str, set[str]] = {
     "solver": {"catalog", "request", "feasibility", "perf", "cost", "plan"},
     "render": {"catalog", "feasibility", "plan"},
     "report": {"catalog", "plan", "cost"},
-    "cli": {"catalog", "request", "feasibility", "perf", "cost", "plan", "solver", "render", "report", "atomic"},
+    "cli": {"catalog", "request", "feasibility", "perf", "cost", "plan", "solver", "render", "report", "atomic",
+            "fleet", "calibrate"},
+    # Fleet planning sits beside the CLI: it runs the solver per workload and renders each deployment.
+    "fleet": {"catalog", "request", "feasibility", "perf", "cost", "plan", "solver", "render", "report"},
+    # Calibration reads benchmark results and fits the perf model's constants; the CLI applies its profiles.
+    "calibrate": {"catalog", "feasibility", "perf"},
 }
 # report may name cost *types* (lines, curves, break-evens, TCO inputs) but price nothing.
 REPORT_COST_TYPES = {"planner.cost", "planner.cost.lines", "planner.cost.curves", "planner.cost.breakeven",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import random
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.solver import queueing
+from planner.solver import poisson, queueing
 
 
 def test_erlang_c_two_servers_one_erlang() -> None:
@@ -64,3 +66,21 @@ def test_max_rps_never_reports_less_than_a_known_feasible_rate() -> None:
     servers, service, budget = 2025 * 64, 1.0, 0.2
     load = 0.999 * queueing.max_rps(servers, service, budget)
     assert queueing.max_rps(servers, service, budget, at_least=load) >= load
+
+
+def test_poisson_cdf_agrees_with_scipy_over_six_decades() -> None:
+    # The product avoids importing scipy.special at start-up; scipy stays the reference here.
+    from scipy.special import pdtr
+
+    rng = random.Random(7)
+    worst = 0.0
+    for _ in range(20000):
+        c = int(10 ** rng.uniform(0, 6))
+        a = (c + 1) * rng.uniform(1e-4, 0.9999)
+        worst = max(worst, abs(poisson.poisson_cdf(c, a) / float(pdtr(c, a)) - 1))
+    assert worst < 5e-9
+
+
+def test_poisson_cdf_refuses_the_range_it_does_not_cover() -> None:
+    with pytest.raises(ValueError):
+        poisson.poisson_cdf(10, 11.0)

@@ -81,10 +81,20 @@ def amd_plan(**overrides: Any) -> Plan:
 
 
 # name -> (plan factory, autoscaler) for the golden files
+# A business-hours profile (UTC): 1 replica at night, 2 on the shoulders, 3 from 10:00 to 18:00.
+BUSINESS_HOURS = (1,) * 7 + (2,) * 3 + (3,) * 8 + (2,) * 3 + (1,) * 3
+
+
+def profile_plan(**overrides: Any) -> Plan:
+    """The MoE plan with its replicas following an hourly load profile (KEDA cron windows)."""
+    return moe_plan(**{"replicas_by_hour": BUSINESS_HOURS, **overrides})
+
+
 GOLDEN: dict[str, tuple[Any, str]] = {
     "dense-27b-fp8-h100": (dense_plan, "hpa"),
     "moe-122b-fp8-h200-ep": (moe_plan, "keda"),
     "multinode-122b-bf16-a100": (multinode_plan, "hpa"),
     "multinode-122b-bf16-gb200": (gb200_plan, "hpa"),
     "moe-122b-fp8-mi300x": (amd_plan, "hpa"),
+    "moe-122b-fp8-h200-profile": (profile_plan, "keda"),
 }

@@ -57,7 +57,9 @@ def test_recommended_plan_meets_every_constraint(
     res = resolve(plan.request, catalog)
     cfg = perf.Config(model=catalog.model(dep.model), gpu=catalog.gpu(dep.gpu), precision=dep.precision,
                       tp=dep.tp, ep=dep.ep, kv_dtype=dep.kv_dtype, engine=dep.engine, mtp=dep.mtp_tokens,
-                      language_model_only=dep.language_model_only)
+                      # the task's MTP acceptance (catalog), as the search assumed it
+                      mtp_acceptance=acc.per_token if dep.mtp_tokens and (acc := catalog.task(task).mtp_acceptance)
+                      else None, language_model_only=dep.language_model_only)
     est = perf.estimate(cfg, res.shape, dep.max_num_seqs)
     assert est.fits
     settings = perf.engine_settings(cfg)
@@ -189,3 +191,20 @@ def test_a_higher_peak_never_lowers_cost_and_thinking_never_raises_it(
     if busy is not None:
         assert idle is not None
         assert idle.recommended.monthly_cost_usd <= busy.recommended.monthly_cost_usd + 0.01
+
+
+@SETTINGS
+@given(task=tasks, peak=rps, night=st.floats(0.0, 1.0), commit=st.sampled_from(["none", "1y"]))
+def test_an_hourly_profile_never_costs_more_than_its_peak_all_day(
+    task: str, peak: float, night: float, commit: str
+) -> None:
+    # Business hours at the peak, the rest of the day at a random share of it.
+    profile = [peak if 9 <= h < 18 else peak * night for h in range(24)]
+    flat = _solve(task=task, rps=peak, deploy="cloud", commit=commit)
+    hourly = _solve(task=task, load_profile=profile, deploy="cloud", commit=commit)
+    if flat is None:
+        assert hourly is None
+        return
+    assert hourly is not None
+    assert hourly.recommended.monthly_cost_usd <= flat.recommended.monthly_cost_usd + 0.01
+    assert all(o.capacity_rps >= peak for o in hourly.options)

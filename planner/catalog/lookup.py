@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +37,8 @@ class Catalog:
     penalties: dict[str, PrecisionPenalty]
     tco: TcoAssumptions
     origin: dict[tuple[str, str], Path]
+    calibrations: tuple[Path, ...] = ()
+    """Calibration profiles found in the overlay folder (applied by the CLI, planner/calibrate)."""
 
     def model(self, model_id: str) -> ModelSpec:
         return _lookup(self.models, model_id, "model")
@@ -47,7 +50,15 @@ class Catalog:
         return _lookup(self.tasks, task_id, "task")
 
     def offers_for(self, gpu_id: str) -> list[CloudOffer]:
-        return [o for o in self.cloud.values() if o.gpu == gpu_id]
+        return list(self._offers_by_gpu.get(gpu_id, ()))
+
+    @cached_property
+    def _offers_by_gpu(self) -> dict[str, tuple[CloudOffer, ...]]:
+        # The solver asks thousands of times per plan; the catalog is frozen, so index it once.
+        out: dict[str, list[CloudOffer]] = {}
+        for o in self.cloud.values():
+            out.setdefault(o.gpu, []).append(o)
+        return {k: tuple(v) for k, v in out.items()}
 
     def purchases_for(self, gpu_id: str) -> list[PurchaseOffer]:
         return [o for o in self.purchase.values() if o.gpu == gpu_id]

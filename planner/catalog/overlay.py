@@ -41,6 +41,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "precision_penalties": PrecisionPenalty,
 }
 ENV_OVERLAY = "QWEN_PLAN_CATALOG"
+CALIBRATION_KIND = "qwen-plan-calibration"
+"""`kind:` of a calibration profile (planner/calibrate/profile.py): an overlay folder may hold one."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -64,6 +66,7 @@ class _Builder:
     errors: list[str] | None = None
     """When a list, problems are collected there (validate: report them all) instead of raised."""
     overlay_seen: set[tuple[str, str]] = field(default_factory=set)
+    calibrations: list[Path] = field(default_factory=list)
 
     def _fail(self, exc: CatalogError) -> None:
         if self.errors is None:
@@ -75,6 +78,9 @@ class _Builder:
             raw = read_yaml(path)
         except CatalogError as exc:
             self._fail(exc)
+            return
+        if overlay and raw.get("kind") == CALIBRATION_KIND:
+            self.calibrations.append(path)  # read by the CLI like --calibration, not a catalog section
             return
         for section, value in raw.items():
             try:
@@ -199,6 +205,7 @@ def _assemble(b: _Builder) -> Catalog:
         penalties=dict(e["precision_penalties"]),  # type: ignore[arg-type]
         tco=b.tco,
         origin=b.origin,
+        calibrations=tuple(b.calibrations),
     )
 
 

@@ -82,12 +82,21 @@ def plain_value(annotation: Any, value: Any, *, magnitude: bool = True) -> Any:
         for item in value:
             if isinstance(item, str) and (problem := text_problem(item)):
                 raise ValueError(problem)
+        if isinstance(value, list) and _is_tuple(annotation):
+            # JSON has arrays only; strict validation (a plan.json read back) takes no list for a tuple.
+            return tuple(value)
     elif isinstance(value, dict):
         for k, v in value.items():
             for item in (k, v):
                 if isinstance(item, str) and (problem := text_problem(item)):
                     raise ValueError(problem)
     return value
+
+
+def _is_tuple(annotation: Any) -> bool:
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_is_tuple(a) for a in get_args(annotation))
+    return annotation is tuple or get_origin(annotation) is tuple
 
 
 def _allows_bool(annotation: Any) -> bool:
@@ -462,6 +471,29 @@ class LatencyTargets(Sourced):
     tpot_ms: float = Field(gt=0, description="p95 time per output token.")
 
 
+ThinkingDefault = Literal["on", "off"]
+
+
+class TaskThinking(Sourced):
+    """Thinking mode of a task: its default, what thinking adds to the output, what turning it off costs."""
+
+    default: ThinkingDefault
+    thinking_tokens: int = Field(ge=0, description="Mean thinking tokens per request when thinking is on, "
+                                 "included in the shape's osl (thinking off leaves osl minus these).")
+    max_output_tokens: int = Field(gt=0, description="Output a thinking request may reach unbudgeted: "
+                                   "max_model_len leaves room for it.")
+    no_thinking_delta: float = Field(le=0, description="Quality points the task score changes by with "
+                                     "thinking off (the benchmark scores are thinking-mode).")
+    no_thinking_range: tuple[float, float] = Field(description="Plausible range of that change, points.")
+
+
+class MtpAcceptance(Sourced):
+    """How well the MTP head guesses this task's text (predictable code and math accept more than prose)."""
+
+    per_token: float = Field(gt=0, lt=1, description="Probability each drafted token is accepted given the ones "
+                             "before it were: accepted length 1 + a + a² + … per verify step.")
+
+
 class TaskSpec(Frozen):
     id: TaskId
     description: str
@@ -470,6 +502,15 @@ class TaskSpec(Frozen):
     as_of: dt.date | None = Field(default=None, description="When the quality weights were chosen.")
     shape: RequestShape
     targets: LatencyTargets
+    thinking: TaskThinking | None = Field(default=None, description="None: the task ignores thinking mode.")
+    mtp_acceptance: MtpAcceptance | None = Field(default=None, description="None: the engines' default "
+                                                 "(planner/perf/engines.yaml).")
+
+
+class PenaltyBand(Frozen):
+    points: float = Field(ge=0)
+    low: float = Field(ge=0, description="Smallest loss the evidence allows, points.")
+    high: float = Field(ge=0, description="Largest loss the evidence allows, points.")
 
 
 class PrecisionPenalty(Sourced):
@@ -477,3 +518,10 @@ class PrecisionPenalty(Sourced):
 
     precision: Precision
     points: float = Field(ge=0)
+    band: tuple[float, float] | None = Field(default=None, description="Range of `points` the evidence allows.")
+    by_task: dict[TaskId, PenaltyBand] = Field(
+        default_factory=dict, description="Tasks whose loss differs (long generation: coding, math, agentic).")
+    dense_by_task: dict[TaskId, PenaltyBand] = Field(
+        default_factory=dict, description="Dense models, where it differs again (every weight is read per token).")
+    kv_fp8: PenaltyBand | None = Field(default=None, description="Extra loss with an FP8 KV cache.")
+    kv_fp8_by_task: dict[TaskId, PenaltyBand] = Field(default_factory=dict)

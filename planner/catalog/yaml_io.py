@@ -29,6 +29,9 @@ SECTION_NAMES = ("models", "gpus", "cloud", "purchase", "api", "tasks", "precisi
 _BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 class _UniqueKeyLoader(_BASE_LOADER):  # type: ignore[valid-type,misc]
     """Safe loader that rejects a key given twice in one mapping (PyYAML keeps the last, silently).
 
@@ -41,7 +44,9 @@ class _UniqueKeyLoader(_BASE_LOADER):  # type: ignore[valid-type,misc]
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` may be overridden
                 continue
-            key = self.construct_object(key_node, deep=True)
+            # Plain string keys (nearly all) are compared as written; others as the values they build.
+            key = (key_node.value if key_node.tag == _STR_TAG and isinstance(key_node, yaml.ScalarNode)
+                   else self.construct_object(key_node, deep=True))
             try:
                 first = seen.get(key)
             except TypeError:  # unhashable key: the base constructor reports it

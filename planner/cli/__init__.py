@@ -21,6 +21,8 @@ SUBCOMMANDS = {
     "estimate": "estimate_cmd",
     "cost": "cost_cmd",
     "render": "render_cmd",
+    "calibrate": "calibrate_cmd",
+    "fleet": "fleet_cmd",
 }
 
 

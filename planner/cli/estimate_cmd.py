@@ -17,7 +17,7 @@ from planner.catalog.yaml_io import open_input
 from planner.cli.common import catalog_option, get_catalog
 from planner.errors import PlannerError, RequestError
 from planner.feasibility import Layout, check
-from planner.perf import Config, Estimate, Shape, calibration_caveat, estimate, max_batch
+from planner.perf import Bands, Config, Estimate, Shape, bands, calibration_caveat, estimate, max_batch
 
 KV_DTYPES = ("bf16", "fp8")
 REQUIRED = ("model", "gpu", "precision", "tp", "isl", "osl")
@@ -158,8 +158,15 @@ def run_case(cat: Catalog, case: dict[str, Any]) -> dict[str, Any]:
     batch = case.get("batch")
     if batch is None:
         batch = max(max_batch(cfg, shape), 1)
-    out = to_json(estimate(cfg, shape, _int("batch", batch, 1)))
+    est = estimate(cfg, shape, _int("batch", batch, 1))
+    out = to_json(est)
     caveats = list(verdict.caveats)
+    band = bands(cfg, shape, est)
+    if band is not None:
+        out["bands"] = band_json(band)
+        if band.outside:
+            caveats.append(f"outside the measured range ({'; '.join(band.outside)}): "
+                           f"error band widened {band.widen:.1f}x")
     uncalibrated = calibration_caveat(gpu)
     if uncalibrated:
         caveats.append(uncalibrated)
@@ -168,8 +175,23 @@ def run_case(cat: Catalog, case: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def band_json(b: Bands) -> dict[str, Any]:
+    """p10–p90 of each metric, the regime it comes from and why it was widened."""
+    return {
+        "ttft_ms": {"p10": _num(b.ttft_ms.low), "p90": _num(b.ttft_ms.high)},
+        "tpot_ms": {"p10": _num(b.tpot_ms.low), "p90": _num(b.tpot_ms.high)},
+        "output_tokens_per_s": {"p10": _num(b.output_tokens_per_s.low), "p90": _num(b.output_tokens_per_s.high)},
+        "regime": f"{b.regime} concurrency",
+        "widened": round(b.widen, 3),
+        "outside_measured_range": list(b.outside),
+    }
+
+
 def _table(d: dict[str, Any]) -> str:
-    lines = [f"{k:<30} {v}" for k, v in d.items() if k != "breakdown"]
+    lines = [f"{k:<30} {v}" for k, v in d.items() if k not in ("breakdown", "bands")]
+    if "bands" in d:
+        lines.append("p10-p90 (cross-validated error of the regime):")
+        lines.extend(f"  {k:<28} {v['p10']} .. {v['p90']}" for k, v in d["bands"].items() if isinstance(v, dict))
     for group, values in d["breakdown"].items():
         lines.append(f"{group}:")
         lines.extend(f"  {k:<28} {v}" for k, v in values.items())

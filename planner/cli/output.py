@@ -8,13 +8,17 @@ from typing import Any
 
 import click
 import yaml
-from rich.console import Console
-from rich.table import Table
 
 from planner.atomic import check_target
 from planner.catalog import Catalog
 from planner.fmt import md_cell, num, usd
 from planner.plan import Api, Plan, SelfHosted
+
+
+def _replicas(o: SelfHosted) -> str:
+    """`3`, or `1–9` when the replicas follow an hourly load profile."""
+    low = o.deployment.min_replicas
+    return f"{low}–{o.replicas}" if low < o.replicas else str(o.replicas)
 
 
 def plan_json(plan: Plan) -> str:
@@ -31,7 +35,7 @@ def _rows(options: list[SelfHosted | Api]) -> list[list[str]]:
     rows = []
     for o in options:
         if isinstance(o, SelfHosted):
-            shape = f"{o.precision} {o.gpu} TP{o.tp}" + (f" EP{o.ep}" if o.ep > 1 else "") + f" ×{o.replicas}"
+            shape = f"{o.precision} {o.gpu} TP{o.tp}" + (f" EP{o.ep}" if o.ep > 1 else "") + f" ×{_replicas(o)}"
             engine: str = o.engine
             capacity = num(o.capacity_rps, 2)
         else:
@@ -76,6 +80,26 @@ def why(plan: Plan) -> list[str]:
     return lines
 
 
+def band_lines(plan: Plan) -> list[str]:
+    """Each self-hosted row's p10–p90 error band (cross-validated residuals of its regime)."""
+    q = plan.request.confidence
+    lines = [f"p10–p90 bands from cross-validated model error; sized at the {q:g} quantile"
+             + (" (the central prediction)" if q == 0.5 else "") + ":"]
+    for i, o in enumerate(plan.options):
+        if not isinstance(o, SelfHosted) or o.bands is None:
+            continue
+        b = o.bands
+        text = (f"  {'★' if i == 0 else i}: TTFT {num(b.ttft_ms[0])}–{num(b.ttft_ms[1])} ms, "
+                f"TPOT {num(b.tpot_ms[0], 2)}–{num(b.tpot_ms[1], 2)} ms, "
+                f"{num(b.output_tokens_per_s[0])}–{num(b.output_tokens_per_s[1])} output tok/s per replica")
+        if o.quality_range is not None:
+            text += f", quality {num(o.quality_range[0])}–{num(o.quality_range[1])}"
+        if b.outside_measured_range:
+            text += f" — widened, outside the measured range: {'; '.join(b.outside_measured_range)}"
+        lines.append(text)
+    return lines if len(lines) > 1 else []
+
+
 def stale_lines(plan: Plan) -> list[str]:
     lines = []
     if any(o.stale_price for o in plan.options):
@@ -95,6 +119,10 @@ def print_plan(plan: Plan, fmt: str) -> None:
     if fmt == "markdown":
         click.echo(plan_markdown(plan), nl=False)
         return
+    # rich costs ~0.1 s to import; only the text table needs it.
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console(width=200, highlight=False)
     table = Table(title="Recommended plan and alternatives", show_lines=False)
     for h in ["", *HEADERS]:
@@ -104,6 +132,8 @@ def print_plan(plan: Plan, fmt: str) -> None:
     console.print(table)
     for line in why(plan):
         console.print(f"• {line}")
+    for i, line in enumerate(band_lines(plan)):
+        console.print(f"• {line}" if i == 0 else line)
     for line in stale_lines(plan):
         console.print(f"• {line}")
 
@@ -116,6 +146,7 @@ def plan_markdown(plan: Plan) -> str:
         out.append("| " + " | ".join(["**★**" if i == 0 else str(i), *map(md_cell, row)]) + " |")
     out += ["", "## Why", ""]
     out += [f"- {line}" for line in why(plan)]
+    out += [f"- {line}" if i == 0 else f"  - {line.strip()}" for i, line in enumerate(band_lines(plan))]
     out += [f"- {line}" for line in stale_lines(plan)]
     if plan.rejected:
         out += ["", "## Rejected", "", "| family | constraint | detail |", "|---|---|---|"]

@@ -19,6 +19,15 @@ from planner.request import Request
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _floats(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    try:
+        return tuple(float(v) for v in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated numbers, got {value!r}", param=param) from None
+
+
 def _csv(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
@@ -35,6 +44,7 @@ _OPTIONS: list[tuple[str, str, Any]] = [
     ("--capex-budget", "capex_budget", float),
     ("--rps", "rps", float),
     ("--peak-rps", "peak_rps", float),
+    ("--load-profile", "load_profile", "floats"),
     ("--concurrency", "concurrency", int),
     ("--think-time-s", "think_time_s", float),
     ("--tokens-per-day", "tokens_per_day", float),
@@ -62,6 +72,8 @@ _OPTIONS: list[tuple[str, str, Any]] = [
     ("--market", "market", click.Choice(["global", "cn", "any"])),
     ("--allow-stale", "allow_stale", bool),
     ("--quality-tolerance", "quality_tolerance", float),
+    ("--confidence", "confidence", float),
+    ("--thinking", "thinking", str),
 ]
 LIST_FIELDS = {"gpus", "providers", "precisions", "models", "tiers", "regions"}
 
@@ -82,6 +94,9 @@ def request_options(func: F) -> F:
             doc += " Comma-separated."
         if typ is bool:  # a switch: absent = None, so a --request file's value stands
             func = click.option(flag, field, is_flag=True, flag_value=True, default=None, help=doc)(func)
+            continue
+        if typ == "floats":
+            func = click.option(flag, field, default=None, callback=_floats, help=doc + " Comma-separated.")(func)
             continue
         func = click.option(flag, field, type=typ, default=None, callback=_csv if typ is None else None,
                             help=doc)(func)
@@ -121,7 +136,7 @@ def build_request(request_file: Path | None, **flags: Any) -> Request:
         err = exc.errors()[0]
         if not err["loc"]:  # a rule across fields (one load only)
             msg = err["msg"].removeprefix("Value error, ")
-            raise RequestError(f"--rps/--concurrency/--tokens-per-day: {msg}") from None
+            raise RequestError(f"--rps/--concurrency/--tokens-per-day/--load-profile: {msg}") from None
         field = ".".join(str(p) for p in err["loc"])
         name = field.split(".")[0]
         where = f"{request_file}: {name}" if name in from_file else "--" + name.replace("_", "-")

@@ -17,10 +17,13 @@ from planner.cost.breakeven import (
 )
 from planner.cost.cloud import (
     cheapest_replica_cloud,
+    cheapest_scheduled_cloud,
     cloud_cost,
     instance_price,
     instances_for_replicas,
     replica_cloud_costs,
+    scheduled_cloud_cost,
+    scheduled_replica_cloud_costs,
 )
 from planner.cost.curves import Crossing, LoadCurves, Series, load_curves
 from planner.cost.lines import ApiLine, CloudLine, CostKind, CostLine, OnpremLine
@@ -49,6 +52,7 @@ __all__ = [
     "buy_vs_rent_month",
     "cheapest_api",
     "cheapest_replica_cloud",
+    "cheapest_scheduled_cloud",
     "cloud_cost",
     "instance_price",
     "instances_for_replicas",
@@ -56,6 +60,8 @@ __all__ = [
     "onprem_cost",
     "purchase_cost",
     "replica_cloud_costs",
+    "scheduled_cloud_cost",
+    "scheduled_replica_cloud_costs",
     "self_hosted_costs",
     "tco_inputs",
     "usd_per_million_output",

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from planner.catalog import Catalog
 from planner.catalog.schema import CloudOffer
 from planner.cost.lines import CloudLine
 from planner.cost.staleness import is_stale
 from planner.errors import RequestError
-from planner.terms import COMMITS, HOURS_PER_MONTH, Commit
+from planner.terms import COMMITS, DAYS_PER_MONTH, HOURS_PER_DAY, HOURS_PER_MONTH, Commit
 
 
 def _check_gpus(gpus_needed: int) -> None:
@@ -58,6 +58,70 @@ def cloud_cost(
         gpus_needed=gpus_needed,
         hours_per_month=HOURS_PER_MONTH,
     )
+
+
+def scheduled_cloud_cost(
+    offer: CloudOffer, instances_by_hour: Sequence[int], commit: Commit, gpus_needed: int,
+    *, today: dt.date | None = None,
+) -> CloudLine | None:
+    """Monthly rent when the instance count follows a 24-hour schedule.
+
+    The k-th instance is needed H_k hours a day. With a commitment it is committed when that is
+    cheaper than renting it on demand for those hours (24 x committed rate <= H_k x on-demand rate),
+    and otherwise rented on demand for its hours: commit the base load, burst on demand. On-demand
+    only, every instance is billed for its hours. None when a needed price is unknown.
+    """
+    _check_gpus(gpus_needed)
+    if len(instances_by_hour) != HOURS_PER_DAY or min(instances_by_hour) < 1:
+        raise RequestError(f"instances_by_hour: expected {HOURS_PER_DAY} counts >= 1, got {list(instances_by_hour)}")
+    price = instance_price(offer, commit)
+    on_demand = offer.usd_per_hour
+    if price is None:
+        return None
+    peak = max(instances_by_hour)
+    hours = [sum(1 for n in instances_by_hour if n >= k) for k in range(1, peak + 1)]  # H_k, falling
+    if on_demand is None:
+        base = peak  # nothing to burst on: the whole peak is committed
+    else:
+        base = sum(1 for h in hours if h == HOURS_PER_DAY or HOURS_PER_DAY * price <= h * on_demand)
+    burst = sum(hours[base:]) * DAYS_PER_MONTH
+    monthly = price * base * HOURS_PER_MONTH + (on_demand or 0.0) * burst
+    return CloudLine(
+        provider=offer.provider, offer_id=offer.id, monthly_usd=monthly, as_of=offer.as_of,
+        stale=is_stale(offer.as_of, today), source=offer.source, instance_type=offer.instance_type,
+        commit=commit, usd_per_instance_hour=price, instances=peak, gpus_per_instance=offer.gpus,
+        gpus_needed=gpus_needed, hours_per_month=HOURS_PER_MONTH, always_on_instances=base,
+        burst_instance_hours=burst, burst_usd_per_instance_hour=on_demand if burst > 0 else None,
+    )
+
+
+def scheduled_replica_cloud_costs(
+    catalog: Catalog, gpu_id: str, gpus_per_replica: int, replicas_by_hour: Sequence[int], commit: Commit,
+    providers: Collection[str] | None = None, *, today: dt.date | None = None,
+) -> list[CloudLine]:
+    """Every offer that can host replicas following a 24-hour schedule (whole instances each hour), cheapest first."""
+    per_node = catalog.gpu(gpu_id).gpus_per_node
+    lines = []
+    for offer in catalog.offers_for(gpu_id):
+        if providers is not None and offer.provider not in providers:
+            continue
+        counts = [instances_for_replicas(offer, gpus_per_replica, n, per_node) for n in replicas_by_hour]
+        hourly = [c for c in counts if c is not None]
+        if len(hourly) < len(counts):
+            continue
+        line = scheduled_cloud_cost(offer, hourly, commit, gpus_per_replica * max(replicas_by_hour), today=today)
+        if line is not None:
+            lines.append(line)
+    return sorted(lines, key=lambda ln: (ln.monthly_usd, ln.offer_id))
+
+
+def cheapest_scheduled_cloud(
+    catalog: Catalog, gpu_id: str, gpus_per_replica: int, replicas_by_hour: Sequence[int], commit: Commit,
+    providers: Collection[str] | None = None, *, today: dt.date | None = None,
+) -> CloudLine | None:
+    found = scheduled_replica_cloud_costs(catalog, gpu_id, gpus_per_replica, replicas_by_hour, commit, providers,
+                                          today=today)
+    return found[0] if found else None
 
 
 def instances_for_replicas(

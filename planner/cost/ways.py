@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from planner.catalog import Catalog
-from planner.cost.cloud import replica_cloud_costs
+from planner.cost.cloud import replica_cloud_costs, scheduled_replica_cloud_costs
 from planner.cost.lines import CloudLine, OnpremLine
 from planner.cost.onprem import TcoInputs, purchase_cost
 from planner.terms import COMMITS
@@ -21,12 +21,21 @@ def self_hosted_costs(
     providers: Collection[str] | None,
     *,
     today: dt.date,
+    replicas_by_hour: Sequence[int] | None = None,
 ) -> list[CloudLine | OnpremLine]:
-    """The cheapest instance per provider at each commitment, then the cheapest purchase."""
+    """The cheapest instance per provider at each commitment, then the cheapest purchase.
+
+    With an hourly schedule the cloud rows bill the hours used (base committed, burst on demand);
+    a purchase is sized for the peak (`replicas`) either way.
+    """
     lines: list[CloudLine | OnpremLine] = []
     for commit in COMMITS:
         best: dict[str, CloudLine] = {}
-        for ln in replica_cloud_costs(catalog, gpu_id, gpus_per_replica, replicas, commit, providers, today=today):
+        rows = (replica_cloud_costs(catalog, gpu_id, gpus_per_replica, replicas, commit, providers, today=today)
+                if replicas_by_hour is None else
+                scheduled_replica_cloud_costs(catalog, gpu_id, gpus_per_replica, replicas_by_hour, commit, providers,
+                                              today=today))
+        for ln in rows:
             best.setdefault(ln.provider, ln)
         lines.extend(sorted(best.values(), key=lambda c: (c.monthly_usd, c.provider)))
     offers = catalog.purchases_for(gpu_id)

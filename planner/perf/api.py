@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from planner.catalog.schema import GpuSpec
 from planner.errors import RequestError
+from planner.perf.bands import DEFAULT_CONFIDENCE, tpot_factor
 from planner.perf.constants import constants
 from planner.perf.roofline import GB, Prepared, prepared, vision_flops
 from planner.perf.tokens import visual
@@ -195,8 +196,10 @@ def estimate_prepared(p: Prepared, shape: Shape, batch: int) -> Estimate:
     )
 
 
-def max_batch(cfg: Config, shape: Shape, tpot_ms: float | None = None) -> int:
-    """Largest concurrency that fits memory and (if given) keeps TPOT at or under `tpot_ms`; 0 if none."""
+def max_batch(cfg: Config, shape: Shape, tpot_ms: float | None = None,
+              confidence: float = DEFAULT_CONFIDENCE) -> int:
+    """Largest concurrency that fits memory and (if given) keeps TPOT at or under `tpot_ms`; 0 if none.
+    Above the default `confidence` the TPOT checked is its conservative quantile (planner.perf.bands)."""
     _check(shape)
     p = prepared(cfg)
     r = _Req(p, shape)
@@ -206,7 +209,10 @@ def max_batch(cfg: Config, shape: Shape, tpot_ms: float | None = None) -> int:
     target = tpot_ms * 1e-3 * p.accept_len
 
     def ok(b: int) -> bool:
-        return _steady(p, r, shape.osl, float(b))[0] <= target
+        step, *_, eff_b = _steady(p, r, shape.osl, float(b))
+        if confidence > DEFAULT_CONFIDENCE:
+            step *= tpot_factor(cfg, shape, int(eff_b), eff_b * p.accept_len / step / p.tp, confidence)
+        return step <= target
 
     if not ok(1):
         return 0
@@ -247,7 +253,13 @@ def engine_settings(cfg: Config) -> EngineSettings:
 def calibration_caveat(gpu: GpuSpec) -> str | None:
     """Said wherever a number for this GPU is shown: its family has no measurements of its own."""
     c = constants()
-    if c.family(gpu.family).fitted:
-        return None
-    return (f"{gpu.id} ({gpu.family}) has no calibration measurements: its efficiencies are borrowed from "
-            f"{c.fallback_family}, so its latency and throughput are less certain")
+    borrowed = None if c.family(gpu.family).fitted else (
+        f"{gpu.id} ({gpu.family}) has no calibration measurements: its efficiencies are borrowed from "
+        f"{c.fallback_family}, so its latency and throughput are less certain")
+    if c.calibration is None:
+        return borrowed
+    # A profile in force is named in every output, whether or not it covers this GPU's family.
+    covers = c.calibration_families is not None and gpu.family in c.calibration_families
+    scope = f"{gpu.id}'s predictions use it" if covers else \
+        f"it does not cover {gpu.family}: {gpu.id}'s predictions are the shipped model's"
+    return f"{c.calibration}; {scope}" + (f"; {borrowed}" if borrowed else "")

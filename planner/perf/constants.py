@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -39,6 +42,30 @@ class FamilyEff:
     allreduce_us: float
     """Latency of one tensor-parallel all-reduce (two per layer)."""
     fitted: bool = True
+    request_overhead_ms: dict[str, float] | None = None
+    """Per engine, this family's own fixed TTFT cost (a calibration profile); None: the engine's."""
+
+
+FIT_FIELDS: tuple[str, ...] = ("bandwidth", "compute", "step_overhead_ms", "allreduce_us")
+"""The `FamilyEff` fields fitted per GPU family on measurements (bench/fit_efficiency.py)."""
+FIT_BOUNDS: dict[str, tuple[float, float]] = {
+    # Physical limits: a fraction of a peak is within (0, 1]; costs are positive and below what any
+    # measured step or collective shows (a 20 ms step or an 80 us all-reduce is already pathological).
+    "bandwidth": (0.3, 1.0),
+    "compute": (0.05, 0.9),
+    "step_overhead_ms": (0.2, 20.0),
+    "allreduce_us": (2.0, 80.0),
+}
+FIT_NEUTRAL: dict[str, float] = {"bandwidth": 0.7, "compute": 0.4, "step_overhead_ms": 1.0, "allreduce_us": 30.0}
+"""Start point of fits that must not see the shipped values (cross-validation)."""
+GLOBAL_FIT_FIELDS: tuple[str, ...] = ("moe_compute", "quant_compute")
+"""Scalar `Constants` fields fitted across all families; `request_overhead_ms` is fitted per engine too."""
+GLOBAL_FIT_BOUNDS: dict[str, tuple[float, float]] = {
+    "moe_compute": (0.05, 1.0),
+    "quant_compute": (0.0, 1.0),
+    "request_overhead_ms": (0.0, 300.0),
+}
+GLOBAL_FIT_NEUTRAL: dict[str, float] = {"moe_compute": 0.5, "quant_compute": 0.5, "request_overhead_ms": 50.0}
 
 
 @dataclass(frozen=True)
@@ -58,6 +85,10 @@ class Constants:
     detokenise and stream. Software, so it belongs to the engine rather than to the GPU."""
     source: str
     as_of: str
+    calibration: str | None = None
+    """The calibration profile in force (one line naming it), None for the shipped constants alone."""
+    calibration_families: frozenset[str] | None = None
+    """The GPU families that profile calibrated."""
 
     def family(self, name: str) -> FamilyEff:
         eff = self.families.get(name)
@@ -75,8 +106,26 @@ def _read(name: str) -> dict[str, Any]:
     return data
 
 
-@functools.cache
+_CALIBRATED: contextvars.ContextVar[Constants | None] = contextvars.ContextVar("calibrated", default=None)
+
+
 def constants() -> Constants:
+    """The shipped constants, or those of the calibration profile in force (`calibrated`)."""
+    return _CALIBRATED.get() or shipped()
+
+
+@contextlib.contextmanager
+def calibrated(consts: Constants) -> Iterator[None]:
+    """Within the block, `constants()` is `consts` (planner/calibrate applies a profile with this)."""
+    token = _CALIBRATED.set(consts)
+    try:
+        yield
+    finally:
+        _CALIBRATED.reset(token)
+
+
+@functools.cache
+def shipped() -> Constants:
     eng, eff = _read("engines.yaml"), _read("efficiency.yaml")
     try:
         engines = {k: EngineConsts(**v) for k, v in eng["engines"].items()}

@@ -46,6 +46,7 @@ class Prepared:
         "cfg",
         "chunk",
         "comm_bytes_s",
+        "consts",
         "dense_read",
         "draft_expert_bytes",
         "draft_flops",
@@ -71,6 +72,7 @@ class Prepared:
         "request_s",
         "state_rw",
         "state_seq",
+        "state_traffic",
         "tp",
         "vis_flops_patch",
         "w_activation",
@@ -80,7 +82,7 @@ class Prepared:
     )
 
     def __init__(self, cfg: Config, eff: FamilyEff | None = None, consts: Constants | None = None) -> None:
-        c = consts or constants()
+        c = self.consts = consts or constants()
         if cfg.tp < 1 or cfg.ep < 1 or cfg.tp % cfg.ep:
             raise RequestError(f"ep: must divide tp (got tp={cfg.tp}, ep={cfg.ep})")
         if cfg.mtp < 0:
@@ -119,7 +121,13 @@ class Prepared:
         ssm = v_heads * g.lin_k_dim * g.lin_v_dim * g.ssm_bytes
         conv = (g.conv_kernel - 1 + (cfg.mtp if mtp_on else 0)) * (g.conv_dim / tp) * 2.0
         self.state_rw = g.n_linear * (ssm + conv)
+        # Speculative verify keeps the recurrent state after each verified position so it can roll back to the
+        # last accepted one (vLLM 0.33 v1/worker/mamba_utils.py: 1 + num_speculative_tokens state blocks per
+        # request; SGLang 0.5.23 mem_cache/memory_pool.py: an intermediate SSM state per draft token): each
+        # verify step reads one state and writes n + 1 of them instead of one.
+        n_spec = cfg.mtp if mtp_on and g.n_linear else 0
         self.state_seq = self.state_rw * eng.state_slots
+        self.state_traffic = self.state_rw * (2.0 + n_spec)
         # Engine memory budget and reserve.
         self.budget = gpu.memory_gib_usable * GIB * eng.gpu_memory_utilization
         small = gpu.memory_gib_usable < eng.small_gpu_gib
@@ -152,7 +160,8 @@ class Prepared:
             a2a = 2.0 * g.experts_per_token * (cfg.ep - 1) / cfg.ep * g.hidden * 2.0 / link
             self.comm_bytes_s = self.comm_bytes_s / 2 + a2a / 2
         self.overhead_s = eff_.step_overhead_ms * 1e-3
-        self.request_s = c.request_overhead_ms.get(cfg.engine, 0.0) * 1e-3
+        own = (eff_.request_overhead_ms or {}).get(cfg.engine)
+        self.request_s = (own if own is not None else c.request_overhead_ms.get(cfg.engine, 0.0)) * 1e-3
         # Speculative decoding (MTP): n sequential draft passes, then one verify pass of n+1 tokens.
         self.n_draft = cfg.mtp if mtp_on else 0
         a = cfg.mtp_acceptance if cfg.mtp_acceptance is not None else c.mtp_acceptance
@@ -208,7 +217,7 @@ class Prepared:
         tokens = t_dec + prefill
         mem = (self.dense_read + self.experts_touched(tokens) * self.expert_layer_bytes
                + batch * ctx * (self.kv_tok + self.mtp_kv_tok) + prefill * self.kv_tok
-               + batch * 2.0 * self.state_rw) / self.bw
+               + batch * self.state_traffic) / self.bw
         comp = (self.flops_tok * tokens + self.lm_flops * t_dec
                 + self.attn_coef * (t_dec * ctx + prefill * prefill_ctx)) / self.peak
         comm = self.n_allreduce * (self.allreduce_s + tokens * self.comm_bytes_s) if tokens > 0 else 0.0
@@ -242,11 +251,12 @@ _CACHE_MAX = 65536
 def prepared(cfg: Config) -> Prepared:
     """Cached per-Config constants. The key holds the catalog objects' ids; the cached value keeps
     them alive, so an id cannot be reused by another object while its entry exists."""
-    key = (id(cfg.model), id(cfg.gpu), cfg.precision, cfg.tp, cfg.ep, cfg.kv_dtype, cfg.engine, cfg.mtp,
+    c = constants()  # a calibration profile in force (planner.perf.constants.calibrated) has its own entries
+    key = (id(c), id(cfg.model), id(cfg.gpu), cfg.precision, cfg.tp, cfg.ep, cfg.kv_dtype, cfg.engine, cfg.mtp,
            cfg.mtp_acceptance, cfg.language_model_only)
     p = _CACHE.get(key)
-    if p is None or p.cfg.model is not cfg.model or p.cfg.gpu is not cfg.gpu:
+    if p is None or p.cfg.model is not cfg.model or p.cfg.gpu is not cfg.gpu or p.consts is not c:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.clear()
-        p = _CACHE[key] = Prepared(cfg)
+        p = _CACHE[key] = Prepared(cfg, consts=c)
     return p

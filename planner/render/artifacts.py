@@ -71,6 +71,8 @@ def _doc_vars(ctx: Context, catalog: Catalog, kserve: bool, extra: list[str]) ->
         "startup_budget_s": ctx.startup_budget_s,
         "weights_gb": f"{ctx.weights_bytes / 1e9:,.1f}",
         "autoscaler": v["autoscaling"]["mode"],
+        "min_replicas": v["autoscaling"]["minReplicas"],
+        "max_replicas": v["autoscaling"]["maxReplicas"],
         "queue_metric": v["autoscaling"]["metric"],
         "cache_size": v["modelCache"]["size"],
         "cache_mode": v["modelCache"]["accessMode"],

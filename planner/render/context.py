@@ -8,7 +8,7 @@ Helm takes from `helm install NAME -n NAMESPACE`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -94,6 +94,23 @@ class Context:
             "service_selector": service_selector,
             "v": v,
         }
+
+
+def cron_windows(replicas_by_hour: Sequence[int], floor: int) -> list[dict[str, str]]:
+    """KEDA cron triggers (keda pkg/scalers/cron_scaler.go: timezone, start, end, desiredReplicas as a
+    string) for the hours that need more than `floor` replicas; consecutive hours at one level share
+    a window. The schedule already starts each scale-up an hour early (start-up and weight loading)."""
+    out: list[dict[str, str]] = []
+    h = 0
+    while h < len(replicas_by_hour):
+        level, end = replicas_by_hour[h], h + 1
+        while end < len(replicas_by_hour) and replicas_by_hour[end] == level:
+            end += 1
+        if level > floor:
+            out.append({"timezone": "Etc/UTC", "start": f"0 {h} * * *", "end": f"0 {end % 24} * * *",
+                        "desiredReplicas": str(level)})
+        h = end
+    return out
 
 
 def writable_env() -> dict[str, str]:
@@ -217,8 +234,11 @@ def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = 
     env = {**writable_env(), "HF_HOME": f"{CACHE_MOUNT}/huggingface", "HF_TOKEN_PATH": f"{TOKEN_DIR}/token",
            **spec.env}
     uid = sz.uid
-    min_replicas = d.replicas
-    max_replicas = d.replicas * sz.autoscale_max_factor
+    if d.replicas_by_hour:
+        # A load profile: the peak hour's replicas are the most, the quietest hour's the fewest.
+        min_replicas, max_replicas = d.min_replicas, d.replicas
+    else:
+        min_replicas, max_replicas = d.replicas, d.replicas * sz.autoscale_max_factor
     # The most pods that can mount the model cache at once: an autoscaler may add replicas.
     max_pods = (max_replicas if opts.autoscaler != "none" else d.replicas) * d.nodes_per_replica
     # GB200/GB300 racks: a replica spanning trays talks over multi-node NVLink only through an IMEX
@@ -309,6 +329,7 @@ def build_context(plan: Plan, catalog: Catalog, options: RenderOptions | None = 
             "target": str(sz.autoscale_queue_target),
             "prometheusAddress": prom,
             "query": query,
+            "schedule": cron_windows(d.replicas_by_hour, min_replicas) if d.replicas_by_hour else [],
         },
         "pdb": {"enabled": d.replicas > 1, "maxUnavailable": 1},
         "serviceMonitor": {"enabled": True, "interval": "15s"},

@@ -119,7 +119,15 @@ def _cloud_block(s: _Sheet, ln: CloudLine, a: dict[str, str]) -> dict[str, str]:
     inst = s.put("Instances", ln.instances, is_input=True)
     per = s.put("GPUs per instance", ln.gpus_per_instance, is_input=True)
     hours = s.put("Hours per month", f"={a['hours_per_month']}", unit="h")
-    monthly = s.put("Monthly", f"={price}*{inst}*{hours}", unit="USD/month", fmt=USD)
+    if not ln.scheduled:
+        monthly = s.put("Monthly", f"={price}*{inst}*{hours}", unit="USD/month", fmt=USD)
+        return {"monthly": monthly, "capex": "0", "gpus": f"{inst}*{per}", "units": inst}
+    # An hourly load profile: the base runs every hour at the commit price, the rest bursts on demand.
+    base = s.put("Always-on instances", ln.always_on_instances, is_input=True)
+    burst_h = s.put("Burst instance-hours per month", ln.burst_instance_hours, unit="h", is_input=True)
+    burst_p = s.put("Burst (on-demand) price", ln.burst_usd_per_instance_hour or 0.0, unit="USD/hour",
+                    is_input=True, fmt=USD)
+    monthly = s.put("Monthly", f"={price}*{base}*{hours}+{burst_p}*{burst_h}", unit="USD/month", fmt=USD)
     return {"monthly": monthly, "capex": "0", "gpus": f"{inst}*{per}", "units": inst}
 
 

@@ -23,11 +23,14 @@ def scale_load(request: Request, multiplier: float) -> Request:
     peak = {"peak_rps": request.peak_rps * multiplier} if request.peak_rps is not None else {}
     if request.rps is not None:
         return request.model_copy(update={"rps": request.rps * multiplier, **peak})
+    if request.load_profile is not None:
+        return request.model_copy(update={"load_profile": tuple(r * multiplier for r in request.load_profile)})
     if request.tokens_per_day is not None:
         return request.model_copy(update={"tokens_per_day": request.tokens_per_day * multiplier, **peak})
     if request.concurrency is not None:
         return request.model_copy(update={"concurrency": max(1, math.ceil(request.concurrency * multiplier))})
-    raise RequestError("load: give --rps, --concurrency or --tokens-per-day to see how cost moves with load")
+    raise RequestError("load: give --rps, --load-profile, --concurrency or --tokens-per-day to see how cost moves "
+                       "with load")
 
 
 def summary(plan: Plan) -> str:

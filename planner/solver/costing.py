@@ -12,6 +12,7 @@ from planner.catalog.schema import ApiOffer, Engine
 from planner.cost import ApiLine, CloudLine, OnpremLine, TcoInputs
 from planner.errors import RequestError
 from planner.plan import DeployKind, PricedBasis
+from planner.solver import schedule
 from planner.solver.evaluate import Sized, fill
 from planner.solver.resolve import Resolved
 from planner.terms import SECONDS_PER_MONTH
@@ -32,6 +33,7 @@ class Candidate:
     sized: Sized | None = None  # None: a hosted API
     api_ttft_ms: float = 0.0  # a hosted API's published TTFT and TPOT (self-hosted: see `sized`)
     api_tpot_ms: float = 0.0
+    replicas_by_hour: tuple[int, ...] | None = None  # cloud with a load profile: the autoscaler's schedule
 
     @property
     def ttft_ms(self) -> float:
@@ -81,9 +83,15 @@ def self_hosted(sized: Sized, res: Resolved, catalog: Catalog, tco: TcoInputs) -
     if q is None:
         return
     lines: list[CloudLine | OnpremLine] = []
+    profile = res.workload.load_profile
+    billed = None if profile is None else schedule.billed_by_hour(schedule.needed_by_hour(sized, profile))
     if "cloud" in res.deploys:
-        line = cost.cheapest_replica_cloud(catalog, cfg.gpu.id, cfg.tp, sized.replicas, res.request.commit,
-                                           res.request.providers, today=res.today)
+        if billed is None:
+            line = cost.cheapest_replica_cloud(catalog, cfg.gpu.id, cfg.tp, sized.replicas, res.request.commit,
+                                               res.request.providers, today=res.today)
+        else:
+            line = cost.cheapest_scheduled_cloud(catalog, cfg.gpu.id, cfg.tp, billed, res.request.commit,
+                                                 res.request.providers, today=res.today)
         if line is not None:
             lines.append(line)
     if "onprem" in res.deploys:
@@ -97,8 +105,14 @@ def self_hosted(sized: Sized, res: Resolved, catalog: Catalog, tco: TcoInputs) -
             # The same servers, now counted as needed by the replicas they hold.
             ln = cost.onprem_cost(catalog, cfg.gpu.id, cfg.tp * used.replicas, tco=tco, today=res.today) or ln
         rps, basis = _priced(res, used)
+        hourly = None
+        if billed is not None and isinstance(ln, CloudLine):
+            # The peak hours run every replica the peak instances hold; the others what they need.
+            top = max(billed)
+            hourly = tuple(used.replicas if n == top else n for n in billed)
         yield Candidate(model=cfg.model.id, deploy=ln.kind, quality=round(q, 2), line=ln,
-                        capacity_rps=used.capacity_rps, priced_rps=rps, priced_basis=basis, osl=res.osl, sized=used)
+                        capacity_rps=used.capacity_rps, priced_rps=rps, priced_basis=basis, osl=res.osl, sized=used,
+                        replicas_by_hour=hourly)
 
 
 def api_latency_ms(offer: ApiOffer) -> tuple[float, float]:

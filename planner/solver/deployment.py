@@ -12,7 +12,8 @@ from planner.solver.resolve import Resolved
 from planner.solver.space import nodes_for
 
 
-def deployment(sized: Sized, res: Resolved, catalog: Catalog) -> Deployment:
+def deployment(sized: Sized, res: Resolved, catalog: Catalog, replicas_by_hour: tuple[int, ...] | None = None
+               ) -> Deployment:
     cfg = sized.cfg
     ckpt = catalog.checkpoints_of(cfg.model.id)[cfg.precision]
     arch = cfg.model.architecture
@@ -22,8 +23,11 @@ def deployment(sized: Sized, res: Resolved, catalog: Catalog) -> Deployment:
     # Headroom over the typical request so longer-than-average prompts are not refused, within what
     # the KV pool can hold for one sequence (engines refuse to start otherwise).
     wanted = min(arch.native_context, _pow2_ceil(2 * request))
+    # Room for the longest output the thinking mode allows (its budget, or the card's recommended output
+    # length), within the native context and what the KV pool holds for one sequence.
+    longest = min(arch.native_context, math.ceil(res.workload.input_tokens) + res.workload.max_output_tokens)
     # The search already refused requests longer than the native context, so this stays within it.
-    max_len = max(request, min(wanted, eng.max_context_tokens // 1024 * 1024))
+    max_len = max(request, min(max(wanted, longest), eng.max_context_tokens // 1024 * 1024))
     return Deployment(
         model=cfg.model.id,
         checkpoint=ckpt.repo,
@@ -42,6 +46,7 @@ def deployment(sized: Sized, res: Resolved, catalog: Catalog) -> Deployment:
         mtp_tokens=cfg.mtp,
         gpu_memory_utilization=eng.gpu_memory_utilization,
         language_model_only=cfg.language_model_only,
+        replicas_by_hour=replicas_by_hour,
     )
 
 

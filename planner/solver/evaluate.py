@@ -60,7 +60,8 @@ def size(cfg: Config, res: Resolved) -> Sized | Failure:
     if not mem.fits:
         return Failure("memory", f"short of {mem.shortfall_gb:.1f} GB per GPU (weights {mem.weights_gb:.1f} GB "
                        f"of a {mem.budget_gb:.1f} GB budget)", mem.shortfall_gb)
-    top = perf.max_batch(cfg, res.shape, res.tpot_ms)
+    q = res.request.confidence  # above 0.5: latencies at a conservative quantile of their error band
+    top = perf.max_batch(cfg, res.shape, res.tpot_ms, q)
     if top < 1:
         best = perf.estimate(cfg, res.shape, 1)
         if not best.fits:
@@ -70,7 +71,7 @@ def size(cfg: Config, res: Resolved) -> Sized | Failure:
     best_sized: Sized | None = None
     min_ttft = float("inf")
     for batch in _batches(top):
-        est = perf.estimate(cfg, res.shape, batch)
+        est = perf.conservative(cfg, res.shape, perf.estimate(cfg, res.shape, batch), q)
         if est.effective_batch < batch:
             # Prefill-bound: only effective_batch sequences decode and the rest queue inside the engine,
             # which the queueing model would count twice. A smaller rung describes the same replica.

@@ -129,7 +129,13 @@ def notes(cand: Candidate, res: Resolved, s: Search, tco: TcoInputs) -> list[str
     if "onprem" not in res.deploys and req.deploy is None and req.budget is not None:
         out.append("--budget is monthly cash: buying hardware was not considered (allow it with --deploy onprem "
                    "or any, or a --capex-budget)")
-    if res.workload.peak_rps is not None:
+    if res.workload.load_profile is not None:
+        out.append(f"load profile: sized for the busiest hour ({res.workload.peak_rps:g} req/s); cloud replicas follow "
+                   f"the hourly profile and are billed for the hours they run (each scale-up one hour early, for "
+                   f"start-up and weight loading); committed instances cover the base load where that is cheaper "
+                   f"than on-demand; on-prem pays for the peak; tokens and APIs are billed at the average "
+                   f"{res.arrival_rps:g} req/s")
+    elif res.workload.peak_rps is not None:
         out.append(f"replicas are sized for the peak of {res.workload.peak_rps:g} req/s and run all month (no "
                    f"hourly load profile: autoscaling savings are not priced); tokens and APIs are billed at "
                    f"the average {res.arrival_rps:g} req/s")

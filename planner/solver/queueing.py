@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from scipy.special import pdtr
+from planner.solver.poisson import poisson_cdf
 
 P95_TAIL = 0.05
 
@@ -20,14 +20,14 @@ def erlang_c(servers: int, offered: float) -> float:
     """Probability an arrival waits in M/M/c with `offered` = λ/μ erlangs.
 
     Erlang B is the Poisson pmf over the Poisson cdf at `servers`; the cdf comes from the
-    regularised incomplete gamma (scipy's pdtr), so this is exact and O(1) for any slot count.
+    regularised incomplete gamma (planner.solver.poisson), so this is O(1) for any slot count.
     """
     if offered <= 0:
         return 0.0
     if offered >= servers:
         return 1.0
     pmf = math.exp(servers * math.log(offered) - offered - math.lgamma(servers + 1))
-    b = pmf / float(pdtr(servers, offered))
+    b = pmf / poisson_cdf(servers, offered)
     rho = offered / servers
     return b / (1.0 - rho + rho * b)
 

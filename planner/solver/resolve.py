@@ -12,7 +12,7 @@ from planner.perf import Shape
 from planner.perf.tokens import visual
 from planner.plan import DeployKind, LoadKind, Workload
 from planner.request import Request
-from planner.solver.quality import QUALITY_NOISE_POINTS, quality
+from planner.solver.quality import QUALITY_NOISE_POINTS, output_tokens, quality, thinking_for
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Resolved:
         """Task quality, memoised: every configuration of a model/precision shares it."""
         key = (model_id, precision)
         if key not in self._quality:
-            self._quality[key] = quality(catalog, model_id, precision, self.request.task)
+            self._quality[key] = quality(catalog, model_id, precision, self.request.task, self.workload.thinking)
         return self._quality[key]
 
     @property
@@ -102,7 +102,10 @@ def resolve(request: Request, catalog: Catalog) -> Resolved:
     task = catalog.task(request.task)
     s = task.shape
     isl = request.isl or s.isl
-    osl = request.osl or s.osl
+    think = thinking_for(task, request.thinking)
+    # --osl is the whole output as the user measured it; the task's osl is re-sized for the thinking mode.
+    mode_osl, longest = output_tokens(task, think)
+    osl = request.osl or mode_osl
     shape = Shape(
         isl=isl,
         osl=osl,
@@ -113,7 +116,7 @@ def resolve(request: Request, catalog: Catalog) -> Resolved:
         frame_pixels=s.video_frame_pixels,
     )
     load: LoadKind = "none"
-    if request.rps is not None or request.tokens_per_day is not None:
+    if request.rps is not None or request.tokens_per_day is not None or request.load_profile is not None:
         load = "arrival_rate"
     elif request.concurrency is not None:
         load = "concurrency"
@@ -133,7 +136,17 @@ def resolve(request: Request, catalog: Catalog) -> Resolved:
         arrival_rps=request.rps,
         concurrency=request.concurrency,
         think_time_s=request.think_time_s or 0.0,
+        thinking=think.mode,
+        thinking_tokens=0 if request.osl else think.tokens,
+        max_output_tokens=osl if request.osl else max(osl, longest),
     )
+    if request.load_profile is not None:
+        if request.peak_rps is not None:
+            raise RequestError("--peak-rps contradicts --load-profile: the profile's busiest hour is the peak; "
+                               "drop one of them")
+        profile = request.load_profile
+        workload = workload.model_copy(update={"load_profile": profile, "arrival_rps": sum(profile) / len(profile),
+                                               "peak_rps": max(profile)})
     if request.peak_rps is not None:
         average = workload.arrival_rps
         if average is None:

@@ -46,6 +46,9 @@ def configurations(res: Resolved, catalog: Catalog) -> Iterator[tuple[Family, Co
     engines: tuple[Engine, ...] = (req.engine,) if req.engine else ENGINES
     # Same rule as the rendered deployment: no images or video -> the encoder is not loaded.
     text_only = res.workload.text_only
+    # How well the MTP head drafts this task's text (catalog, per task); None: the engines' default.
+    acc = catalog.task(req.task).mtp_acceptance
+    acceptance = acc.per_token if acc is not None else None
     for model in catalog.models.values():
         if not model.open_weights or (req.models and model.id not in req.models):
             continue
@@ -76,6 +79,7 @@ def configurations(res: Resolved, catalog: Catalog) -> Iterator[tuple[Family, Co
                                 kv_dtype="bf16",
                                 engine=engine,
                                 mtp=mtp,
+                                mtp_acceptance=acceptance if mtp else None,
                                 # vLLM's --language-model-only skips the encoder; SGLang loads it regardless.
                                 language_model_only=text_only and engine == "vllm",
                             )

@@ -1,0 +1,81 @@
+"""`qwen-plan fleet --out`: a folder per deployment rendered as `plan --out` renders it, Gateway API
+routes validated against the HTTPRoute v1 schema, the fleet plan and reports, written atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import yaml
+from cli_json import Run
+
+from planner.atomic import MANIFEST
+
+SCHEMA = json.loads((Path(__file__).parent / "schemas" / "httproute_v1.json").read_text(encoding="utf-8"))
+FLEET = {"fleet": {"deploy": "cloud", "models": ["qwen3.5-27b"], "gpus": ["l40s"]},
+         "workloads": [{"name": "us-chat", "task": "chat", "rps": 0.2, "regions": ["us"]},
+                       {"name": "eu-chat", "task": "chat", "rps": 0.2, "regions": ["eu"]}]}
+
+
+def test_out_writes_deployments_routes_plan_and_reports(run_qwen_plan: Run, tmp_path: Path) -> None:
+    spec = tmp_path / "fleet.yaml"
+    spec.write_text(yaml.safe_dump(FLEET), encoding="utf-8")
+    out = tmp_path / "out"
+    r = run_qwen_plan("fleet", str(spec), "--out", str(out), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert plan == json.loads(r.stdout)
+    names = {d["name"] for d in plan["deployments"]}
+    assert {p.name for p in (out / "deployments").iterdir()} == names
+    for name in names:
+        d = out / "deployments" / name
+        for rel in ("manifests/20-deployment.yaml", "chart/values.yaml", "benchmark", "procurement.xlsx",
+                    "procurement.csv", "report.html", "plan.json", "launch.sh"):
+            assert (d / rel).exists(), rel
+        assert (d / "launch.sh").stat().st_mode & 0o111
+        service = next(doc for doc in yaml.safe_load_all((d / "manifests/30-service.yaml").read_text())
+                       if doc["kind"] == "Service")
+        assert service["metadata"] == {**service["metadata"], "name": name, "namespace": "qwen-plan-fleet"}
+    routes = list(yaml.safe_load_all((out / "routing" / "httproutes.yaml").read_text(encoding="utf-8")))
+    assert {rt["metadata"]["name"] for rt in routes} == {"us-chat", "eu-chat"}
+    by_workload = {w["name"]: w["deployment"] for w in plan["workloads"]}
+    for rt in routes:
+        jsonschema.validate(rt, SCHEMA)
+        (rule,) = rt["spec"]["rules"]
+        assert rule["matches"][0]["path"]["value"] == f"/{rt['metadata']['name']}/"
+        assert rule["backendRefs"][0]["name"] == by_workload[rt["metadata"]["name"]]
+    totals = (out / "procurement" / "fleet.csv").read_text(encoding="utf-8").splitlines()
+    assert totals[-1].startswith("TOTAL") and totals[-1].endswith(f"{plan['monthly_cost_usd']:.2f}")
+    assert (out / MANIFEST).exists()
+
+
+def test_a_broken_route_fails_the_schema() -> None:
+    """The schema is strict enough to catch a malformed route (so the validation above can fail)."""
+    bad = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "x"},
+           "spec": {"rules": [{"matches": [{"path": {"type": "Prefix", "value": "/x/"}}]}]}}
+    try:
+        jsonschema.validate(bad, SCHEMA)
+    except jsonschema.ValidationError as exc:
+        assert "Prefix" in str(exc.message)
+    else:
+        raise AssertionError("an invalid path match type passed the HTTPRoute schema")
+
+
+def test_out_refuses_a_folder_it_does_not_own_and_force_replaces_its_own(run_qwen_plan: Run,
+                                                                          tmp_path: Path) -> None:
+    spec = tmp_path / "fleet.yaml"
+    spec.write_text(yaml.safe_dump(FLEET), encoding="utf-8")
+    foreign = tmp_path / "project"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine", encoding="utf-8")
+    r = run_qwen_plan("fleet", str(spec), "--out", str(foreign), "--force")
+    assert r.returncode == 2 and "not qwen-plan output" in r.stderr, r.stderr
+    assert (foreign / "notes.txt").read_text(encoding="utf-8") == "mine"
+    out = tmp_path / "out"
+    assert run_qwen_plan("fleet", str(spec), "--out", str(out)).returncode == 0
+    again = run_qwen_plan("fleet", str(spec), "--out", str(out))
+    assert again.returncode == 2 and "--force" in again.stderr
+    first = (out / "plan.json").read_bytes()
+    assert run_qwen_plan("fleet", str(spec), "--out", str(out), "--force").returncode == 0
+    assert (out / "plan.json").read_bytes() == first  # deterministic
