@@ -8,12 +8,25 @@ from typing import Any
 
 from planner.errors import RequestError
 
-SETUP_FIELDS = ("model", "gpu", "precision", "tp", "ep", "engine", "mtp", "prefix_hit", "replicas")
-"""What a result file may leave out; flags or the benchmarked plan.json fill it in."""
+
+@dataclass(frozen=True, kw_only=True)
+class Deployed:
+    """The benchmarked deployment as far as a result file or the flags say (None: not said): what a
+    file may leave out and flags or the benchmarked plan.json fill in."""
+
+    model: str | None = None
+    gpu: str | None = None
+    precision: str | None = None
+    tp: int | None = None
+    ep: int | None = None
+    engine: str | None = None
+    mtp: int | None = None
+    prefix_hit: float | None = None
+    replicas: int | None = None
 
 
-@dataclass(frozen=True)
-class Measurement:
+@dataclass(frozen=True, kw_only=True)
+class Measurement(Deployed):
     """Medians of one run (a file, a line of a JSONL file, a row of a CSV, one benchmark of a sweep)."""
 
     source: str
@@ -23,16 +36,7 @@ class Measurement:
     tool_version: str | None = None
     date: str | None = None
     """When the run happened (ISO), as the file says; None when it does not."""
-    model: str | None = None
-    gpu: str | None = None
-    precision: str | None = None
-    tp: int | None = None
-    ep: int | None = None
-    engine: str | None = None
     engine_version: str | None = None
-    mtp: int | None = None
-    prefix_hit: float | None = None
-    replicas: int | None = None
     isl: float | None = None
     osl: float | None = None
     concurrency: float | None = None

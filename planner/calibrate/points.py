@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from planner.calibrate.fit import Point
-from planner.calibrate.measurement import Measurement
+from planner.calibrate.measurement import Deployed, Measurement
 from planner.catalog import Catalog
 from planner.catalog.schema import ENGINES, PRECISIONS, KvDtype
 from planner.errors import PlannerError, RequestError
@@ -18,25 +18,15 @@ from planner.feasibility import Layout, check
 from planner.perf import Config, Shape
 
 
-@dataclass(frozen=True)
-class Setup:
+@dataclass(frozen=True, kw_only=True)
+class Setup(Deployed):
     """What the benchmarked deployment was, where the result files do not say (None: not given)."""
 
-    model: str | None = None
-    gpu: str | None = None
-    precision: str | None = None
-    tp: int | None = None
-    ep: int | None = None
-    engine: str | None = None
-    mtp: int | None = None
-    prefix_hit: float | None = None
-    replicas: int | None = None
     kv_dtype: KvDtype = "bf16"
     language_model_only: bool = False
 
     def given(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("kv_dtype",
-                                                                                      "language_model_only")}
+        return {f.name: getattr(self, f.name) for f in fields(Deployed)}
 
 
 def _need(m: Measurement, name: str) -> object:

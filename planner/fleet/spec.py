@@ -10,6 +10,7 @@ weight, GPU quotas and owned inventory. Every mistake is one line naming the wor
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -121,20 +122,27 @@ def _gpu(catalog: Catalog, value: Any, where: str) -> str:
         raise RequestError(f"{where}: {exc}") from None
 
 
-def _quotas(raw: Any, catalog: Catalog) -> tuple[Quota, ...]:
+def _entries(raw: Any, name: str, allowed: tuple[str, ...], required: tuple[str, ...]
+             ) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(`name[i]`, mapping) for each entry of a fleet list, its fields checked; nothing when absent."""
     if raw is None:
-        return ()
+        return
     if not isinstance(raw, list):
-        raise RequestError("fleet.quotas: expected a list of {gpu, provider, region, max_gpus}")
+        raise RequestError(f"{name}: expected a list of {{{', '.join(allowed)}}}")
+    for i, item in enumerate(raw):
+        where = f"{name}[{i}]"
+        entry = _mapping(item, where, allowed)
+        for need in required:
+            if need not in entry:
+                raise RequestError(f"{where}.{need}: required")
+        yield where, entry
+
+
+def _quotas(raw: Any, catalog: Catalog) -> tuple[Quota, ...]:
     providers = sorted({o.provider for o in catalog.cloud.values()})
     places = sorted({o.region for o in catalog.cloud.values()} | {o.geo for o in catalog.cloud.values()})
     out = []
-    for i, item in enumerate(raw):
-        where = f"fleet.quotas[{i}]"
-        q = _mapping(item, where, QUOTA_FIELDS)
-        for need in ("gpu", "max_gpus"):
-            if need not in q:
-                raise RequestError(f"{where}.{need}: required")
+    for where, q in _entries(raw, "fleet.quotas", QUOTA_FIELDS, ("gpu", "max_gpus")):
         provider, region = q.get("provider"), q.get("region")
         if provider is not None and provider not in providers:
             raise RequestError(f"{where}.provider: unknown {provider!r}; accepted: {', '.join(providers)}")
@@ -146,17 +154,8 @@ def _quotas(raw: Any, catalog: Catalog) -> tuple[Quota, ...]:
 
 
 def _inventory(raw: Any, catalog: Catalog) -> tuple[Owned, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise RequestError("fleet.inventory: expected a list of {gpu, servers, gpus_per_server}")
     out: dict[str, Owned] = {}
-    for i, item in enumerate(raw):
-        where = f"fleet.inventory[{i}]"
-        inv = _mapping(item, where, INVENTORY_FIELDS)
-        for need in ("gpu", "servers"):
-            if need not in inv:
-                raise RequestError(f"{where}.{need}: required")
+    for where, inv in _entries(raw, "fleet.inventory", INVENTORY_FIELDS, ("gpu", "servers")):
         gpu = _gpu(catalog, inv["gpu"], f"{where}.gpu")
         if gpu in out:
             raise RequestError(f"{where}.gpu: {gpu} is listed twice; give its servers in one entry")
