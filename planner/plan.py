@@ -111,6 +111,11 @@ class Deployment(_Frozen):
         return min(self.replicas_by_hour) if self.replicas_by_hour else self.replicas
 
     @property
+    def replica_range(self) -> str:
+        """`3`, or `1–9` when the replicas follow an hourly load profile."""
+        return f"{self.min_replicas}–{self.replicas}" if self.min_replicas < self.replicas else str(self.replicas)
+
+    @property
     def total_gpus(self) -> int:
         return self.gpus_per_replica * self.replicas
 
@@ -225,8 +230,7 @@ class SelfHosted(_Option):
         d = self.deployment
         ep = f", EP{d.ep}" if d.ep > 1 else ""
         mtp = f", MTP{d.mtp_tokens}" if d.mtp_tokens else ""
-        count = f"{d.min_replicas}–{d.replicas}" if d.min_replicas < d.replicas else str(d.replicas)
-        layout = f"TP{d.tp}{ep}{mtp} × {count} replicas, {d.engine}"
+        layout = f"TP{d.tp}{ep}{mtp} × {d.replica_range} replicas, {d.engine}"
         return f"{d.model} {d.precision} on {d.total_gpus}× {d.gpu} ({layout})"
 
     @property

@@ -15,12 +15,6 @@ from planner.fmt import md_cell, num, usd
 from planner.plan import Api, Plan, SelfHosted
 
 
-def _replicas(o: SelfHosted) -> str:
-    """`3`, or `1–9` when the replicas follow an hourly load profile."""
-    low = o.deployment.min_replicas
-    return f"{low}–{o.replicas}" if low < o.replicas else str(o.replicas)
-
-
 def plan_json(plan: Plan) -> str:
     return json.dumps(plan.model_dump(mode="json"), indent=2, sort_keys=False) + "\n"
 
@@ -35,7 +29,8 @@ def _rows(options: list[SelfHosted | Api]) -> list[list[str]]:
     rows = []
     for o in options:
         if isinstance(o, SelfHosted):
-            shape = f"{o.precision} {o.gpu} TP{o.tp}" + (f" EP{o.ep}" if o.ep > 1 else "") + f" ×{_replicas(o)}"
+            ep = f" EP{o.ep}" if o.ep > 1 else ""
+            shape = f"{o.precision} {o.gpu} TP{o.tp}{ep} ×{o.deployment.replica_range}"
             engine: str = o.engine
             capacity = num(o.capacity_rps, 2)
         else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from planner.terms import Commit, commit_basis
 
@@ -36,17 +36,11 @@ class CloudLine(_Line):
     gpus_per_instance: int
     gpus_needed: int
     hours_per_month: float
-    always_on_instances: int = Field(default=-1, description="Instances billed every hour at the commit basis; "
+    always_on_instances: int = Field(ge=0, description="Instances billed every hour at the commit basis; "
                                      "the rest (up to `instances` at the peak) are on-demand burst hours.")
     burst_instance_hours: float = Field(default=0.0, ge=0, description="On-demand instance-hours a month above "
                                         "the always-on instances (hourly load profile).")
     burst_usd_per_instance_hour: float | None = Field(default=None, description="On-demand $/hour the burst pays.")
-
-    @model_validator(mode="after")
-    def _all_on_by_default(self) -> CloudLine:
-        if self.always_on_instances < 0:  # no profile: every instance runs all month
-            object.__setattr__(self, "always_on_instances", self.instances)
-        return self
 
     @property
     def gpus(self) -> int:
