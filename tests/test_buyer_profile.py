@@ -137,3 +137,17 @@ def test_a_profile_in_the_request_file(run_qwen_plan: Run, tmp_path: Path) -> No
     req.write_text(yaml.safe_dump({"task": "chat", "load_profile": list(DAY)}), encoding="utf-8")
     p = plan(run_qwen_plan, "--request", str(req), *PINNED)
     assert all(o["priced_rps"] == pytest.approx(sum(DAY) / 24) for o in options(p))
+
+
+def test_a_plan_written_before_profiles_existed_still_renders(run_qwen_plan: Run, tmp_path: Path) -> None:
+    # plan.json files from earlier releases have no always_on_instances: every instance ran all month.
+    r = run_qwen_plan("--task", "chat", "--rps", "5", *PINNED, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    old = json.loads(r.stdout)
+    for o in [old["recommended"], *old["alternatives"]]:
+        for ln in [o["chosen"], *o.get("costs", [])]:
+            ln.pop("always_on_instances", None)
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps(old), encoding="utf-8")
+    done = run_qwen_plan("render", "--plan", str(plan_file), "--out", str(tmp_path / "deploy"))
+    assert done.returncode == 0, done.stderr

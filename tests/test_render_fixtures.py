@@ -20,8 +20,7 @@ def make_plan(**deployment: Any) -> Plan:
     line = CloudLine(provider="aws", offer_id="hand-built", monthly_usd=12345.0, as_of=dt.date(2026, 11, 1),
                      stale=False, source="hand-built test fixture", instance_type="hand-built", commit="none",
                      usd_per_instance_hour=12345.0 / 730 / d.replicas, instances=d.replicas,
-                     gpus_per_instance=d.gpus_per_replica, gpus_needed=d.total_gpus, hours_per_month=730.0,
-                     always_on_instances=d.replicas)
+                     gpus_per_instance=d.gpus_per_replica, gpus_needed=d.total_gpus, hours_per_month=730.0)
     option = SelfHosted(
         model=d.model, deploy="cloud", deployment=d, chosen=line, costs=[line], quality=80.0,
         monthly_cost_usd=12345.0, usd_per_million_tokens=0.5, ttft_ms=850.0, tpot_ms=28.0, capacity_rps=4.2,

@@ -57,7 +57,6 @@ def cloud_cost(
         gpus_per_instance=offer.gpus,
         gpus_needed=gpus_needed,
         hours_per_month=HOURS_PER_MONTH,
-        always_on_instances=instances,  # no schedule: every instance runs all month
     )
 
 

@@ -36,8 +36,10 @@ class CloudLine(_Line):
     gpus_per_instance: int
     gpus_needed: int
     hours_per_month: float
-    always_on_instances: int = Field(ge=0, description="Instances billed every hour at the commit basis; "
-                                     "the rest (up to `instances` at the peak) are on-demand burst hours.")
+    always_on_instances: int | None = Field(default=None, ge=0, description="Under an hourly load profile: "
+                                            "instances billed every hour at the commit basis, the rest (up to "
+                                            "`instances` at the peak) on-demand burst hours. None: no profile, "
+                                            "every instance runs all month.")
     burst_instance_hours: float = Field(default=0.0, ge=0, description="On-demand instance-hours a month above "
                                         "the always-on instances (hourly load profile).")
     burst_usd_per_instance_hour: float | None = Field(default=None, description="On-demand $/hour the burst pays.")
@@ -49,7 +51,7 @@ class CloudLine(_Line):
     @property
     def scheduled(self) -> bool:
         """Whether an hourly profile lets some instances run only part of the day."""
-        return self.always_on_instances < self.instances
+        return self.always_on_instances is not None and self.always_on_instances < self.instances
 
     @property
     def instance(self) -> str:
