@@ -25,7 +25,7 @@ PricedBasis = Literal["arrival rate", "concurrency (Little's law)", "concurrency
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 
 
 class Workload(_Frozen):

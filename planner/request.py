@@ -36,7 +36,7 @@ class Request(BaseModel):
     """A sizing request. Unset shape and targets are filled from the task's defaults."""
 
     # No inf/nan, and bounds far beyond any real deployment, so arithmetic downstream stays finite.
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 
     task: TaskId = Field(description="Workload kind; sets the quality score and default request shape.")
     budget: float | None = Field(default=None, gt=0, le=1e9, description="Monthly cash budget, USD: rent, API "

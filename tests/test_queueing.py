@@ -6,7 +6,7 @@ import math
 import random
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.solver import poisson, queueing
@@ -84,3 +84,24 @@ def test_poisson_cdf_agrees_with_scipy_over_six_decades() -> None:
 def test_poisson_cdf_refuses_the_range_it_does_not_cover() -> None:
     with pytest.raises(ValueError):
         poisson.poisson_cdf(10, 11.0)
+
+
+def _bisected_max_rps(servers: int, service: float, budget: float) -> float:
+    """The definition, solved slowly: the largest rate whose p95 wait fits, to 1e-9 of the bound."""
+    lo, hi = 0.0, servers / service
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if queueing.wait_quantile_s(servers, mid, service) <= budget else (lo, mid)
+    return lo
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(servers=st.sampled_from([1, 2, 3, 8, 37, 64, 256, 1000, 4096, 50000]),
+       service=st.floats(0.05, 500.0), budget=st.floats(1e-4, 30.0), hint=st.floats(0.0, 3.0))
+def test_max_rps_newton_matches_the_definition(servers: int, service: float, budget: float, hint: float) -> None:
+    # Newton from below must land on the same rate as bisection on the definition, and fit, whatever
+    # the start hint (hint > 1 starts above the answer, which must only cost steps).
+    exact = _bisected_max_rps(servers, service, budget)
+    got = queueing.max_rps(servers, service, budget, start=hint * exact)
+    assert queueing.wait_quantile_s(servers, got, service) <= budget
+    assert exact - got <= 6e-5 * servers / service

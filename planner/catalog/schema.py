@@ -108,7 +108,7 @@ def _allows_bool(annotation: Any) -> bool:
 class Frozen(BaseModel):
     # allow_inf_nan=False: YAML spells infinity `.inf`, which passes `gt=0` and would surface as
     # "$inf" in a plan and `Infinity` (invalid JSON) in its output.
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 
     @field_validator("*", mode="before")
     @classmethod

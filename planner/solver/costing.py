@@ -76,26 +76,53 @@ def _priced(res: Resolved, sized: Sized) -> tuple[float, PricedBasis]:
     return sized.capacity_rps, "capacity"
 
 
-def self_hosted(sized: Sized, res: Resolved, catalog: Catalog, tco: TcoInputs) -> Iterator[Candidate]:
+class PriceBook:
+    """The cheapest rent and purchase for a GPU count, looked up once per search: thousands of
+    configurations (models, precisions, engines, draft lengths) ask the same few questions."""
+
+    def __init__(self, res: Resolved, catalog: Catalog, tco: TcoInputs) -> None:
+        self.res, self.catalog, self.tco = res, catalog, tco
+        self._cloud: dict[tuple[str, int, int | tuple[int, ...]], CloudLine | None] = {}
+        self._onprem: dict[tuple[str, int], OnpremLine | None] = {}
+
+    def cloud(self, gpu: str, tp: int, replicas: int | tuple[int, ...]) -> CloudLine | None:
+        """For `replicas` replicas of `tp` GPUs, or an hourly schedule of them (a tuple)."""
+        key = (gpu, tp, replicas)
+        if key not in self._cloud:
+            req = self.res.request
+            self._cloud[key] = (
+                cost.cheapest_replica_cloud(self.catalog, gpu, tp, replicas, req.commit, req.providers,
+                                            today=self.res.today)
+                if isinstance(replicas, int) else
+                cost.cheapest_scheduled_cloud(self.catalog, gpu, tp, replicas, req.commit, req.providers,
+                                              today=self.res.today))
+        return self._cloud[key]
+
+    def onprem(self, gpu: str, gpus: int) -> OnpremLine | None:
+        key = (gpu, gpus)
+        if key not in self._onprem:
+            self._onprem[key] = cost.onprem_cost(self.catalog, gpu, gpus, tco=self.tco, today=self.res.today)
+        return self._onprem[key]
+
+
+def self_hosted(
+    sized: Sized, res: Resolved, catalog: Catalog, tco: TcoInputs, book: PriceBook | None = None
+) -> Iterator[Candidate]:
     """The cheapest rent and the cheapest purchase for the sized replicas, each filling what it pays for."""
     cfg = sized.cfg
     q = res.quality(catalog, cfg.model.id, cfg.precision)
     if q is None:
         return
+    prices = book or PriceBook(res, catalog, tco)
     lines: list[CloudLine | OnpremLine] = []
     profile = res.workload.load_profile
     billed = None if profile is None else schedule.billed_by_hour(schedule.needed_by_hour(sized, profile))
     if "cloud" in res.deploys:
-        if billed is None:
-            line = cost.cheapest_replica_cloud(catalog, cfg.gpu.id, cfg.tp, sized.replicas, res.request.commit,
-                                               res.request.providers, today=res.today)
-        else:
-            line = cost.cheapest_scheduled_cloud(catalog, cfg.gpu.id, cfg.tp, billed, res.request.commit,
-                                                 res.request.providers, today=res.today)
+        line = prices.cloud(cfg.gpu.id, cfg.tp, sized.replicas if billed is None else tuple(billed))
         if line is not None:
             lines.append(line)
     if "onprem" in res.deploys:
-        owned = cost.onprem_cost(catalog, cfg.gpu.id, cfg.tp * sized.replicas, tco=tco, today=res.today)
+        owned = prices.onprem(cfg.gpu.id, cfg.tp * sized.replicas)
         if owned is not None:
             lines.append(owned)
     for ln in lines:
@@ -103,7 +130,7 @@ def self_hosted(sized: Sized, res: Resolved, catalog: Catalog, tco: TcoInputs) -
         used = fill(sized, ln.gpus // cfg.tp, res)
         if isinstance(ln, OnpremLine) and used.replicas != sized.replicas:
             # The same servers, now counted as needed by the replicas they hold.
-            ln = cost.onprem_cost(catalog, cfg.gpu.id, cfg.tp * used.replicas, tco=tco, today=res.today) or ln
+            ln = prices.onprem(cfg.gpu.id, cfg.tp * used.replicas) or ln
         rps, basis = _priced(res, used)
         hourly = None
         if billed is not None and isinstance(ln, CloudLine):

@@ -151,8 +151,10 @@ def fill(sized: Sized, replicas: int, res: Resolved) -> Sized:
     if rate is not None:
         wait = queueing.wait_quantile_s(slots, rate, sized.service_s)
         capacity = (sized.capacity_rps if res.concurrency is None
-                    else queueing.max_rps(slots, sized.service_s, sized.wait_budget_s, sized.capacity_rps))
+                    else queueing.max_rps(slots, sized.service_s, sized.wait_budget_s, sized.capacity_rps,
+                                          start=sized.capacity_rps * n / sized.replicas))
         return dataclasses.replace(sized, replicas=n, ttft_ms=min(sized.ttft_ms, steady_ms + wait * 1000.0),
                                    capacity_rps=capacity)
-    capacity = queueing.max_rps(slots, sized.service_s, sized.wait_budget_s, sized.capacity_rps)
+    capacity = queueing.max_rps(slots, sized.service_s, sized.wait_budget_s, sized.capacity_rps,
+                                start=sized.capacity_rps * n / sized.replicas)
     return dataclasses.replace(sized, replicas=n, capacity_rps=capacity)

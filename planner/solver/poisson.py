@@ -2,8 +2,8 @@
 times per plan, and importing scipy.special costs more start-up time than all those calls.
 
 P(X <= c) for X ~ Poisson(a) equals the regularised upper incomplete gamma Q(c + 1, a). Small
-orders sum the lower-gamma series exactly; large orders use Temme's uniform expansion (DLMF 8.12.3,
-8.12.4) with three terms. Near lambda = 1 the expansion's coefficients are sums of large cancelling
+orders, and rates far below the order, sum the lower-gamma series exactly; the others use Temme's
+uniform expansion (DLMF 8.12.3, 8.12.4) with three terms. Near lambda = 1 the expansion's coefficients are sums of large cancelling
 terms, so there they come from polynomial fits in mu = lambda - 1 made at 90-digit precision by
 bench/temme_coefficients.py. Agreement with scipy.special.pdtr is within 2e-9 relative over
 orders 1..1e6 (tests/test_queueing.py), far finer than any replica-count step.
@@ -15,6 +15,9 @@ import math
 
 # Below this order the series is exact and cheap; above it Temme's three terms are exact to ~1e-9.
 _SERIES_MAX_ORDER = 40
+# Far below the order the series also converges fast (each term at most this ratio of the last), and
+# Temme's expansion would need mu near -1.
+_SERIES_MAX_RATIO = 0.3
 _POLY_MU = 0.3  # -mu below which the fitted polynomials replace the closed forms
 
 # c0, c1, c2 of DLMF 8.12.4 as polynomials in mu on -0.3 < mu <= 0, highest degree first
@@ -63,7 +66,7 @@ def poisson_cdf(c: int, a: float) -> float:
     if not 0.0 < a < c + 1:
         raise ValueError(f"poisson_cdf needs 0 < a < c + 1, got c={c}, a={a}")
     s = c + 1
-    if s <= _SERIES_MAX_ORDER:
+    if s <= _SERIES_MAX_ORDER or a < _SERIES_MAX_RATIO * s:
         # Lower regularised gamma P(s, a) = e^-a a^s / s! * sum_n a^n / ((s+1)...(s+n)); Q = 1 - P.
         term = total = 1.0
         n = 1

@@ -8,26 +8,33 @@ ln(P_wait / (1 − p)) / (cμ − λ) when P_wait > 1 − p, else 0.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
 from planner.solver.poisson import poisson_cdf
 
 P95_TAIL = 0.05
+_RESOLUTION = 6e-5  # of the stability bound: far below any price or ranking step
+
+
+def erlang_b(servers: int, offered: float) -> float:
+    """Blocking probability of M/M/c/c: the Poisson pmf over the Poisson cdf at `servers`.
+
+    The cdf comes from the regularised incomplete gamma (planner.solver.poisson), so this is O(1)
+    for any slot count.
+    """
+    pmf = math.exp(servers * math.log(offered) - offered - math.lgamma(servers + 1))
+    return pmf / poisson_cdf(servers, offered)
 
 
 def erlang_c(servers: int, offered: float) -> float:
-    """Probability an arrival waits in M/M/c with `offered` = λ/μ erlangs.
-
-    Erlang B is the Poisson pmf over the Poisson cdf at `servers`; the cdf comes from the
-    regularised incomplete gamma (planner.solver.poisson), so this is O(1) for any slot count.
-    """
+    """Probability an arrival waits in M/M/c with `offered` = λ/μ erlangs."""
     if offered <= 0:
         return 0.0
     if offered >= servers:
         return 1.0
-    pmf = math.exp(servers * math.log(offered) - offered - math.lgamma(servers + 1))
-    b = pmf / poisson_cdf(servers, offered)
+    b = erlang_b(servers, offered)
     rho = offered / servers
     return b / (1.0 - rho + rho * b)
 
@@ -75,19 +82,62 @@ def _bisect(ok: Callable[[int], bool], lo: int, hi: int) -> int:
     return hi
 
 
-def max_rps(servers: int, service_s: float, wait_budget_s: float, at_least: float = 0.0) -> float:
-    """Largest Poisson arrival rate whose p95 queueing delay fits the budget (bisection).
+def max_rps(
+    servers: int, service_s: float, wait_budget_s: float, at_least: float = 0.0, start: float = 0.0
+) -> float:
+    """Largest Poisson arrival rate whose p95 queueing delay fits the budget W.
+
+    That rate is the root of f(a) = ln C(c, a) − ln(tail) − W μ (c − a) over the offered load a
+    (the p95 wait is ln(C / tail) / (cμ − λ) once C exceeds the tail; below that f < 0 anyway).
+    f rises and is concave, so Newton's method from a point that fits, within a factor of two of the
+    root, climbs to it without overshooting, in about six evaluations against fourteen for
+    bisection to the same resolution (this runs for every candidate of a plan without a load). An
+    iterate that overshoots (rounding) lowers the bracket's top and the next step bisects, so the
+    answer always fits.
 
     `at_least` is a rate already known to fit (the load the replicas were sized for): the answer
-    never falls below it, whatever the bisection's resolution.
+    never falls below it. `start` is a guess below the answer (checked, so a wrong one only costs
+    steps): n replicas sustain at least n times one replica's rate, since pooling slots never
+    lengthens the wait.
     """
     if wait_budget_s < 0 or servers <= 0:
         return 0.0
-    lo, hi = at_least, servers / service_s
-    for _ in range(14):  # 6e-5 of the stability bound: far below any price or ranking step
-        mid = (lo + hi) / 2
-        if wait_quantile_s(servers, mid, service_s) <= wait_budget_s:
-            lo = mid
+    c, w = servers, wait_budget_s / service_s  # W μ: the budget in service times
+    tol = c * _RESOLUTION
+    log_tail = math.log(P95_TAIL)
+
+    def f(a: float) -> tuple[float, float]:
+        """f(a) and f'(a), from ln B = c ln a − a − ln c! − ln P(X ≤ c) (no underflow at small a)."""
+        log_b = c * math.log(a) - a - math.lgamma(c + 1) - math.log(poisson_cdf(c, a))
+        b, rho = math.exp(log_b), a / c
+        denom = 1.0 - rho + rho * b
+        dlog_b = c / a - 1.0 + b
+        slope = dlog_b - ((b - 1.0) / c + rho * b * dlog_b) / denom + w
+        return log_b - math.log(denom) - log_tail - w * (c - a), slope
+
+    # The first of start, at_least and c/2, c/4, ... that fits.
+    guesses = (x * service_s for x in (start, at_least) if x > 0)
+    for a in itertools.chain(guesses, (c * 0.5**k for k in itertools.count(1))):
+        a = min(a, c * (1 - _RESOLUTION))
+        fa, slope = f(a)
+        if fa <= 0:
+            break
+    hi = float(c)
+    # From within a factor of two of the root, Newton's steps are accurate (they crawl far below it).
+    while 2 * a < hi:
+        f2, s2 = f(2 * a)
+        if f2 > 0:
+            hi = 2 * a
+            break
+        a, fa, slope = 2 * a, f2, s2
+    while hi - a > tol:
+        step = -fa / slope
+        if step < tol / 4:
+            break
+        nxt = a + step if a + step < hi else (a + hi) / 2
+        fn, sn = f(nxt)
+        if fn <= 0:
+            a, fa, slope = nxt, fn, sn
         else:
-            hi = mid
-    return lo
+            hi = nxt
+    return max(a / service_s, at_least)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from planner.catalog import Catalog
 from planner.cost import TcoInputs
 from planner.feasibility import Problem, context_problem
-from planner.solver.costing import Candidate, apis, self_hosted
+from planner.solver.costing import Candidate, PriceBook, apis, self_hosted
 from planner.solver.evaluate import Failure, size
 from planner.solver.resolve import Resolved
 from planner.solver.space import Family, configurations
@@ -32,6 +32,7 @@ def _failure(problem: Problem) -> Failure:
 def search(res: Resolved, catalog: Catalog, tco: TcoInputs) -> Search:
     s = Search(res, catalog)
     too_long: dict[str, str | None] = {}
+    book = PriceBook(res, catalog, tco)
     for fam, cfg in configurations(res, catalog) if res.deploys - {"api"} else ():
         s.evaluated += 1
         if isinstance(cfg, Problem):
@@ -47,7 +48,7 @@ def search(res: Resolved, catalog: Catalog, tco: TcoInputs) -> Search:
         if isinstance(outcome, Failure):
             s.fail(fam, outcome)
             continue
-        priced = list(self_hosted(outcome, res, catalog, tco))
+        priced = list(self_hosted(outcome, res, catalog, tco, book))
         if not priced:
             s.fail(fam, Failure("availability", f"{unpriced(res)} for {fam.gpu}", 0.0, gpu=fam.gpu))
         s.candidates.extend(priced)
