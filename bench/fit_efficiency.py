@@ -70,6 +70,8 @@ def write(consts: Constants, families: list[str], n_cases: int, err: dict[str, E
         f"quant_compute: {consts.quant_compute:.3f}",
         "request_overhead_ms: {" + ", ".join(f"{e}: {consts.request_overhead_ms[e]:.1f}" for e in ENGINES)
         + "}  # per engine: HTTP, tokenise, admission, first-token stream",
+        "multi_gpu_request_ms: {" + ", ".join(f"{e}: {consts.multi_gpu_request_ms.get(e, 0.0):.1f}" for e in ENGINES)
+        + "}  # per engine, per request on a TP group: hand-off to every rank, eager prefill",
         "families:",
     ]
     for f in families:
@@ -107,7 +109,7 @@ def main() -> None:
     for f in families:
         print(f"  {f}: {best.families[f]}")
     print(f"  moe_compute {best.moe_compute:.3f}  quant_compute {best.quant_compute:.3f}  "
-          f"request_overhead_ms {best.request_overhead_ms}")
+          f"request_overhead_ms {best.request_overhead_ms}  multi_gpu_request_ms {best.multi_gpu_request_ms}")
     if not args.dry_run:
         write(best, families, len(cases), result)
 

@@ -140,11 +140,28 @@ def test_max_concurrency_from_memory() -> None:
     p = prep(cfg)
     shape = Shape(isl=8192, osl=1024)
     pool = 141 * GIB * 0.9 - p.weights - p.w_reserve - p.w_activation
-    per_seq = 9216 * 20_480 + 64_389_120
+    # vLLM keeps two recurrent-state blocks per request with prefix caching on (mamba cache mode "align")
+    per_seq = 9216 * 20_480 + 2 * 64_389_120
     assert p.max_concurrency(9216) == int(pool // per_seq)
     rep = memory(cfg, shape)
     assert rep.fits and rep.max_concurrency == int(pool // per_seq)
-    assert rep.state_per_seq_gb == pytest.approx(0.06438912)
+    assert rep.state_per_seq_gb == pytest.approx(2 * 0.06438912)
+
+
+def test_sglang_sizes_a_separate_state_pool() -> None:
+    # SGLang 0.5.23: the pool splits 0.9 : 1 between recurrent state and KV; each running request holds
+    # 3 radix-cache + 2 extra-buffer state slots, and with n = 3 draft tokens n + 1 = 4 more.
+    for mtp, slots in ((0, 5), (3, 9)):
+        p = prep(Config(M35, H200, "bf16", 1, engine="sglang", mtp=mtp))
+        pool = p.pool_bytes()
+        state = p.state_rw * slots
+        kv = (p.kv_tok + p.mtp_kv_tok) * 9216
+        expect = min(int(pool * 0.4737 // state), int(pool * (1 - 0.4737) // kv))
+        assert p.max_concurrency(9216) == expect
+        # a short context is bound by the state pool, not the KV pool
+        assert p.max_concurrency(100) == int(pool * 0.4737 // state)
+        assert memory(Config(M35, H200, "bf16", 1, engine="sglang", mtp=mtp), Shape(8192, 1024)).state_per_seq_gb \
+            == pytest.approx(state / 1e9)
 
 
 def test_does_not_fit_reports_shortfall() -> None:
@@ -171,8 +188,35 @@ def test_decode_step_is_memory_bound_at_batch_one() -> None:
 def test_tp_all_reduce_cost() -> None:
     p = prep(Config(M35, H200, "bf16", 2))
     _, _, comm = p.step(10, 1000, 0.0, 0.0)
-    # 80 all-reduces × ring 2·(2−1)/2 × 10 tokens × 2048 × 2 B over 450 GB/s one-way
-    assert comm == pytest.approx(80 * (10 * 2048 * 2 / 450e9))
+    # 80 all-reduces, each 2·(2−1) ring steps of 0.5 µs over NVLink plus ring 2·(2−1)/2 × 10 tokens × 2048 × 2 B
+    # over 450 GB/s one-way
+    assert comm == pytest.approx(80 * (2 * 0.5e-6 + 10 * 2048 * 2 / 450e9))
+
+
+def test_all_reduce_latency_and_bandwidth_per_interconnect() -> None:
+    # One all-reduce of 1 MiB: fitted software latency 10 µs + 2(tp-1) ring steps + 2(tp-1)/tp · S / bandwidth.
+    from planner.perf.roofline import allreduce_terms
+    eff = replace(EFF, allreduce_us=10.0)
+    c = consts()
+    size = 2**20
+
+    def t(g: GpuSpec, tp: int) -> float:
+        lat, bw = allreduce_terms(g, tp, eff, c)
+        return lat + 2 * (tp - 1) / tp * size / bw
+
+    # NVLink (switched, 900 GB/s bidirectional -> 450e9 B/s one way at any TP), 0.5 µs per step:
+    # TP2: 10 + 2·0.5 = 11 µs + 1·2^20/450e9 = 2.330 µs -> 13.330 µs
+    # TP8: 10 + 14·0.5 = 17 µs + 1.75·2^20/450e9 = 4.078 µs -> 21.078 µs
+    assert t(H200, 2) == pytest.approx(11e-6 + 2**20 / 450e9)
+    assert t(H200, 8) == pytest.approx(17e-6 + 1.75 * 2**20 / 450e9)
+    # Infinity Fabric mesh (7 links of 128 GB/s, 896 total): TP2 uses 1 link (64e9 B/s one way), TP8 all 7.
+    # TP2: 10 + 2·1.0 = 12 µs + 2^20/64e9 = 16.384 µs -> 28.384 µs; TP8: 10 + 14 = 24 µs + 1.75·2^20/448e9
+    mi = gpu(vendor="amd", family="cdna3", interconnect="infinity-fabric", interconnect_gb_s=896)
+    assert t(mi, 2) == pytest.approx(12e-6 + 2**20 / 64e9)
+    assert t(mi, 8) == pytest.approx(24e-6 + 1.75 * 2**20 / 448e9)
+    # PCIe (64 GB/s, switched): bandwidth-bound, TP8 moves 1.75x the bytes of TP2
+    pcie = gpu(interconnect="pcie", interconnect_gb_s=64)
+    assert t(pcie, 8) - 24e-6 == pytest.approx(1.75 * (t(pcie, 2) - 12e-6))
 
 
 def test_steady_state_amortises_prefill_and_reports_throughput() -> None:
@@ -181,8 +225,11 @@ def test_steady_state_amortises_prefill_and_reports_throughput() -> None:
     b = e.breakdown
     # 16 sequences × 8000 prompt tokens / 1000 steps = 128 prompt tokens per decode step
     assert b["prefill_tokens_per_step"] == pytest.approx(128.0)
-    assert e.output_tokens_per_s == pytest.approx(16 / (b["step_ms"] / 1e3))
-    assert e.tpot_ms == pytest.approx(b["step_ms"])
+    # A decoding request sees the other 15 requests' prefills, not its own (that one came before its TTFT)
+    assert e.tpot_ms == pytest.approx(b["step_ms"] - b["prefill_share_ms"] / 16)
+    # Little's law: 16 requests of 1000 tokens in the engine for TTFT (less the API-server cost) + 999 TPOT
+    life_s = (e.ttft_ms - b["ttft_request_overhead_ms"] + 999 * e.tpot_ms) / 1e3
+    assert e.output_tokens_per_s == pytest.approx(16 * 1000 / life_s)
     # heavier prompts make every decode step slower
     assert estimate(cfg, Shape(isl=32000, osl=1000), 16).tpot_ms > e.tpot_ms
 
@@ -294,7 +341,9 @@ def test_prefill_bound_when_prompt_demand_exceeds_the_token_budget() -> None:
     d = 8192 / 33
     assert e.effective_batch == 248
     assert e.breakdown["prefill_tokens_per_step"] == pytest.approx(d * 32)
-    assert e.output_tokens_per_s == pytest.approx(d / (e.breakdown["step_ms"] / 1e3))
+    b = e.breakdown
+    life_s = (e.ttft_ms - b["ttft_queue_ms"] - b["ttft_request_overhead_ms"] + 3 * e.tpot_ms) / 1e3
+    assert e.output_tokens_per_s == pytest.approx(d * 4 / life_s)
     assert e.breakdown["ttft_queue_ms"] == pytest.approx((1024 - d) * 4 / e.output_tokens_per_s * 1e3)
 
 

@@ -60,7 +60,10 @@ def report_catalog(catalog: Catalog, api: ApiOffer = OLD_API) -> Catalog:
 # allow_stale: the stale API price must reach the tables (flagged), not be excluded. Facility and
 # staff are off, so the hand-set prices keep a buy-vs-rent payback inside the hardware's life.
 NO_FACILITY: dict[str, Any] = {"allow_stale": True, "colo_usd_per_kw_month": 0, "ops_fraction": 0}
-REQUEST = Request(task="chat", rps=0.5, precisions=("fp8",), engine="vllm", deploy="any", **NO_FACILITY)
+# The two models the expectations below reason about (the 122B with no API, the 35B with one).
+MODELS = ("qwen3.5-122b-a10b", "qwen3.5-35b-a3b")
+REQUEST = Request(task="chat", rps=0.5, models=MODELS, precisions=("fp8",), engine="vllm", deploy="any",
+                  **NO_FACILITY)
 
 
 def make_plan(catalog: Catalog, request: Request = REQUEST, api: ApiOffer = OLD_API) -> Plan:

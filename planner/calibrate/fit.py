@@ -29,6 +29,7 @@ from planner.perf.constants import (
     GLOBAL_FIT_BOUNDS,
     GLOBAL_FIT_FIELDS,
     GLOBAL_FIT_NEUTRAL,
+    PER_ENGINE_FIT_FIELDS,
     Constants,
 )
 from planner.perf.roofline import Prepared
@@ -90,14 +91,13 @@ def family_params(families: Sequence[str], engines: Sequence[str] = ()) -> list[
 
 def global_params(engines: Sequence[str]) -> list[Param]:
     out = [Param(name, *GLOBAL_FIT_BOUNDS[name]) for name in GLOBAL_FIT_FIELDS]
-    lo, hi = GLOBAL_FIT_BOUNDS["request_overhead_ms"]
-    return out + [Param(f"request_overhead_ms.{e}", lo, hi) for e in engines]
+    return out + [Param(f"{name}.{e}", *GLOBAL_FIT_BOUNDS[name]) for name in PER_ENGINE_FIT_FIELDS for e in engines]
 
 
 def value(c: Constants, name: str) -> float:
     parts = name.split(".")
-    if parts[0] == "request_overhead_ms":
-        return c.request_overhead_ms[parts[1]]
+    if parts[0] in PER_ENGINE_FIT_FIELDS:
+        return float(getattr(c, parts[0]).get(parts[1], 0.0))
     if len(parts) == 1:
         return float(getattr(c, name))
     eff = c.family(parts[0])
@@ -111,6 +111,8 @@ def neutral(name: str) -> float:
     """The start of a fit that must not see the shipped values (cross-validation)."""
     if "request_overhead_ms" in name.split("."):
         return GLOBAL_FIT_NEUTRAL["request_overhead_ms"]
+    if name.split(".")[0] in PER_ENGINE_FIT_FIELDS:
+        return GLOBAL_FIT_NEUTRAL[name.split(".")[0]]
     field = name.split(".")[-1]
     return FIT_NEUTRAL[field] if field in FIT_NEUTRAL else GLOBAL_FIT_NEUTRAL[field]
 
@@ -120,10 +122,13 @@ def with_values(base: Constants, params: Sequence[Param], x: Sequence[float]) ->
     fams: dict[str, dict[str, object]] = {}
     glob: dict[str, object] = {}
     req = dict(base.request_overhead_ms)
+    multi = dict(base.multi_gpu_request_ms)
     for p, v in zip(params, x, strict=True):
         parts = p.name.split(".")
         if parts[0] == "request_overhead_ms":
             req[parts[1]] = float(v)
+        elif parts[0] == "multi_gpu_request_ms":
+            multi[parts[1]] = float(v)
         elif len(parts) == 1:
             glob[p.name] = float(v)
         elif parts[1] == "request_overhead_ms":
@@ -138,7 +143,8 @@ def with_values(base: Constants, params: Sequence[Param], x: Sequence[float]) ->
         if "request_overhead_ms" in changes:
             changes["request_overhead_ms"] = {**(eff.request_overhead_ms or {}), **changes["request_overhead_ms"]}  # type: ignore[dict-item]
         families[f] = dataclasses.replace(eff, fitted=True, **changes)  # type: ignore[arg-type]
-    return dataclasses.replace(base, families=families, request_overhead_ms=req, **glob)  # type: ignore[arg-type]
+    out = dataclasses.replace(base, families=families, request_overhead_ms=req, multi_gpu_request_ms=multi)
+    return dataclasses.replace(out, **glob)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- residuals and errors
@@ -311,7 +317,7 @@ def prior_weights(base: Constants, params: Sequence[Param]) -> dict[str, float]:
     out = {}
     for p in params:
         head = p.name.split(".")[0]
-        is_family = head not in GLOBAL_FIT_FIELDS and head != "request_overhead_ms"
+        is_family = head not in GLOBAL_FIT_FIELDS and head not in PER_ENGINE_FIT_FIELDS
         known = not is_family or base.family(head).fitted
         out[p.name] = PRIOR_POINTS if known else PRIOR_POINTS_UNFITTED
     return out

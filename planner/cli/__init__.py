@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import io
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -32,6 +34,17 @@ class DefaultGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(n for n, m in SUBCOMMANDS.items() if importlib.util.find_spec(f"planner.cli.{m}"))
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from each command's docstring, read from its source: importing every
+        subcommand (fleet loads scipy, calibrate matplotlib) made `qwen-plan --help` take seconds."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = [(n, click.Command(n, help=_docstring(SUBCOMMANDS[n])).get_short_help_str(limit)) for n in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = SUBCOMMANDS.get(cmd_name)
         if module is None or importlib.util.find_spec(f"planner.cli.{module}") is None:
@@ -43,6 +56,17 @@ class DefaultGroup(click.Group):
         if args and args[0].startswith("-") and args[0] not in ("--help", "-h", "--version"):
             args = ["plan", *args]
         return super().parse_args(ctx, args)
+
+
+def _docstring(module: str) -> str:
+    """The docstring of `command` in planner.cli.<module>, without importing it."""
+    spec = importlib.util.find_spec(f"planner.cli.{module}")
+    assert spec is not None and spec.origin is not None
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "command":
+            return ast.get_docstring(node) or ""
+    return ""
 
 
 @click.group(name="qwen-plan", cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -12,7 +12,7 @@ from planner.cost.lines import ApiLine, CloudLine, OnpremLine
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 
 
 class BuyVsRent(_Frozen):

@@ -24,7 +24,7 @@ GRID_LOW, GRID_HIGH = 0.01, 10.0
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 
 
 class Series(_Frozen):

@@ -15,7 +15,7 @@ from planner.terms import Commit, commit_basis
 
 
 class _Line(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 
     provider: str
     offer_id: str

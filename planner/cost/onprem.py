@@ -22,7 +22,7 @@ from planner.terms import HOURS_PER_MONTH
 class TcoInputs(BaseModel):
     """The catalog's TCO assumptions with the request's overrides applied."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 
     years: float
     hours_per_month: float

@@ -91,16 +91,32 @@ def _steady(
     return step, mem, comp, comm, prefill, draft, prefill_tok, b
 
 
-def _ttft(p: Prepared, r: _Req, b: float, step: float) -> tuple[float, float, float, float, float, float]:
-    """(ttft_s, prefill_s, vision_s, mem_s, comp_s, comm_s): a fixed request cost, half an in-flight
-    step, the own prompt in chunks (sharing steps with the other b-1 decodes when the engine mixes
-    them), and the vision encoder."""
+def _tpot_step(step: float, prefill_share: float, b: float) -> float:
+    """The step time a decoding request sees: every step's share of prefill work except its own prompt's,
+    which came before its first token (a request alone decodes at the bare step)."""
+    return step - prefill_share / b
+
+
+def _ttft(p: Prepared, r: _Req, b: float, step: float, prefill_share: float
+          ) -> tuple[float, float, float, float, float, float, float]:
+    """(ttft_s, prefill_s, vision_s, mem_s, comp_s, comm_s, wait_s): a fixed request cost, the wait for
+    the engine, the own prompt in chunks (sharing steps with the other b-1 decodes when the engine mixes
+    them), and the vision encoder.
+
+    The wait: a request arriving among b-1 others finds a step in flight (half a step, on average) and,
+    a fraction rho = prefill_share/step of the time, other prompts being prefilled ahead of it. Prompts
+    are served first come first served, so that wait is the M/D/1 queue's rho·S / (2(1-rho)) for a
+    prompt of S seconds, at most the b-1 prompts of the other requests. Alone (b = 1) nothing waits."""
     n_chunks = math.ceil(r.p_new / p.chunk)
     t, mem, comp, comm = _prefill_chunk_time(p, b - 1.0, r, r.p_new / n_chunks)
     prefill = n_chunks * t
     vision = r.vision_s
-    return (p.request_s + 0.5 * step + prefill + vision, prefill, vision, mem * n_chunks, comp * n_chunks,
-            comm * n_chunks)
+    others = (b - 1.0) / b
+    rho = min(prefill_share / step, 0.99) if step > 0 else 0.0
+    service = prefill + vision
+    wait = others * 0.5 * step + min(rho * service / (2.0 * (1.0 - rho)), (b - 1.0) * service)
+    return (p.request_s + wait + prefill + vision, prefill, vision, mem * n_chunks, comp * n_chunks,
+            comm * n_chunks, wait)
 
 
 def memory(cfg: Config, shape: Shape) -> MemoryReport:
@@ -153,19 +169,21 @@ def estimate_prepared(p: Prepared, shape: Shape, batch: int) -> Estimate:
         )
     b = float(min(batch, maxc))
     step, mem, comp, comm, prefill, draft, prefill_tok, b = _steady(p, r, shape.osl, b)
-    ttft, own_prefill, vision, pmem, pcomp, pcomm = _ttft(p, r, b, step)
+    ttft, own_prefill, vision, pmem, pcomp, pcomm, wait = _ttft(p, r, b, step, prefill)
     a = p.accept_len
-    thr = b * a / step
+    tpot_step = _tpot_step(step, prefill, b)
+    # Little's law over the b requests inside the engine: each holds its slot from admission to its last
+    # token, TTFT less the fixed API-server cost (HTTP, tokenise: before admission) + (osl - 1) TPOT.
+    thr = b * shape.osl / (ttft - p.request_s + (shape.osl - 1) * tpot_step / a)
     # Requests beyond what memory (or the prefill token budget) holds wait for a slot: each of the
-    # batch-b queued ahead needs one
-    # of the b running requests to finish (osl tokens at thr/b tokens/s each).
+    # batch-b queued ahead needs one of the b running requests to finish (osl tokens at thr/b tokens/s each).
     queue = max(0.0, batch - b) * shape.osl / thr
     ttft += queue
     kv_gb = b * (p.kv_tok + p.mtp_kv_tok) * r.total / GB
     state_gb = b * p.state_seq / GB
     return Estimate(
         fits=True, batch=batch, effective_batch=int(b), memory_per_gpu_gb=fixed / GB + kv_gb + state_gb,
-        max_concurrency=maxc, ttft_ms=ttft * 1e3, tpot_ms=step / a * 1e3, output_tokens_per_s=thr,
+        max_concurrency=maxc, ttft_ms=ttft * 1e3, tpot_ms=tpot_step / a * 1e3, output_tokens_per_s=thr,
         output_tokens_per_s_per_gpu=thr / p.tp,
         breakdown={
             "weights_gb": p.weights / GB,
@@ -184,7 +202,7 @@ def estimate_prepared(p: Prepared, shape: Shape, batch: int) -> Estimate:
             "accepted_tokens_per_step": a,
             "experts_touched_per_layer": p.experts_touched(b * (p.n_draft + 1) + prefill_tok),
             "ttft_request_overhead_ms": p.request_s * 1e3,
-            "ttft_wait_ms": 0.5 * step * 1e3,
+            "ttft_wait_ms": wait * 1e3,
             "ttft_queue_ms": queue * 1e3,
             "ttft_prefill_ms": own_prefill * 1e3,
             "ttft_prefill_memory_ms": pmem * 1e3,
@@ -209,7 +227,8 @@ def max_batch(cfg: Config, shape: Shape, tpot_ms: float | None = None,
     target = tpot_ms * 1e-3 * p.accept_len
 
     def ok(b: int) -> bool:
-        step, *_, eff_b = _steady(p, r, shape.osl, float(b))
+        full, _, _, _, prefill, _, _, eff_b = _steady(p, r, shape.osl, float(b))
+        step = _tpot_step(full, prefill, eff_b)
         if confidence > DEFAULT_CONFIDENCE:
             step *= tpot_factor(cfg, shape, int(eff_b), eff_b * p.accept_len / step / p.tp, confidence)
         return step <= target
@@ -241,7 +260,7 @@ class EngineSettings:
 def engine_settings(cfg: Config) -> EngineSettings:
     p = prepared(cfg)
     per_token = p.kv_tok + p.mtp_kv_tok
-    room = p.pool_bytes() - p.state_seq
+    room = p.kv_room()
     longest = int(room // per_token) if per_token > 0 and room > 0 else 0
     return EngineSettings(
         gpu_memory_utilization=constants().engines[cfg.engine].gpu_memory_utilization,

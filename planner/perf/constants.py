@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,10 +24,25 @@ class EngineConsts:
     chunk_tokens: int
     mixed_chunk: bool
     state_slots: int
+    """Recurrent-state slots each running request holds (engine's cache strategy; engines.yaml)."""
+    spec_state_slots: int = 0
+    """With n draft tokens a request holds n + this many more (rollback states of speculative verify)."""
+    state_pool_share: float = 0.0
+    """Share of the KV+state pool reserved for recurrent state (SGLang's separate mamba pool); 0: shared."""
     small_gpu_gib: float = 0.0
     """GPUs with less usable memory get the smaller defaults below (vLLM: < 70 GiB)."""
     small_max_num_seqs: int = 0
     small_chunk_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Interconnect:
+    """How an all-reduce uses one interconnect kind (interconnects.yaml)."""
+
+    hop_us: float
+    """Latency of one step of the ring (2(tp-1) steps per all-reduce)."""
+    mesh_links: int = 0
+    """0: switched fabric; else point-to-point links per GPU, of which a TP group uses tp-1."""
 
 
 @dataclass(frozen=True)
@@ -59,13 +75,16 @@ FIT_BOUNDS: dict[str, tuple[float, float]] = {
 FIT_NEUTRAL: dict[str, float] = {"bandwidth": 0.7, "compute": 0.4, "step_overhead_ms": 1.0, "allreduce_us": 30.0}
 """Start point of fits that must not see the shipped values (cross-validation)."""
 GLOBAL_FIT_FIELDS: tuple[str, ...] = ("moe_compute", "quant_compute")
-"""Scalar `Constants` fields fitted across all families; `request_overhead_ms` is fitted per engine too."""
+"""Scalar `Constants` fields fitted across all families; the `PER_ENGINE_FIT_FIELDS` are fitted per engine."""
+PER_ENGINE_FIT_FIELDS: tuple[str, ...] = ("request_overhead_ms", "multi_gpu_request_ms")
 GLOBAL_FIT_BOUNDS: dict[str, tuple[float, float]] = {
     "moe_compute": (0.05, 1.0),
     "quant_compute": (0.0, 1.0),
+    "multi_gpu_request_ms": (0.0, 200.0),
     "request_overhead_ms": (0.0, 300.0),
 }
-GLOBAL_FIT_NEUTRAL: dict[str, float] = {"moe_compute": 0.5, "quant_compute": 0.5, "request_overhead_ms": 50.0}
+GLOBAL_FIT_NEUTRAL: dict[str, float] = {"moe_compute": 0.5, "quant_compute": 0.5, "multi_gpu_request_ms": 1.0,
+                                         "request_overhead_ms": 50.0}
 
 
 @dataclass(frozen=True)
@@ -85,6 +104,11 @@ class Constants:
     detokenise and stream. Software, so it belongs to the engine rather than to the GPU."""
     source: str
     as_of: str
+    multi_gpu_request_ms: dict[str, float] = dataclasses.field(default_factory=dict)
+    interconnects: dict[str, Interconnect] = dataclasses.field(default_factory=dict)
+    """Extra fixed TTFT cost of a request on a TP group (tp > 1): the request is handed to every rank's
+    scheduler, and its prefill runs outside the decode CUDA graphs, launching each layer's kernels and
+    collectives eagerly on every rank. Per engine: SGLang runs a scheduler per rank, vLLM one."""
     calibration: str | None = None
     """The calibration profile in force (one line naming it), None for the shipped constants alone."""
     calibration_families: frozenset[str] | None = None
@@ -126,7 +150,7 @@ def calibrated(consts: Constants) -> Iterator[None]:
 
 @functools.cache
 def shipped() -> Constants:
-    eng, eff = _read("engines.yaml"), _read("efficiency.yaml")
+    eng, eff, ic = _read("engines.yaml"), _read("efficiency.yaml"), _read("interconnects.yaml")
     try:
         engines = {k: EngineConsts(**v) for k, v in eng["engines"].items()}
         families = {k: FamilyEff(**v) for k, v in eff["families"].items()}
@@ -140,6 +164,8 @@ def shipped() -> Constants:
             moe_compute=float(eff["moe_compute"]),
             quant_compute=float(eff["quant_compute"]),
             request_overhead_ms={str(k): float(v) for k, v in eff["request_overhead_ms"].items()},
+            interconnects={str(k): Interconnect(**v) for k, v in ic["interconnects"].items()},
+            multi_gpu_request_ms={str(k): float(v) for k, v in (eff.get("multi_gpu_request_ms") or {}).items()},
             source=str(eff["source"]),
             as_of=str(eff["as_of"]),
         )

@@ -34,6 +34,17 @@ def peak_tflops(gpu: GpuSpec, precision: str, quant_compute: float = 1.0) -> flo
     return t.bf16 + (rate - t.bf16) * quant_compute
 
 
+def allreduce_terms(gpu: GpuSpec, tp: int, eff: FamilyEff, c: Constants) -> tuple[float, float]:
+    """(latency s, bytes/s) of one ring all-reduce over `tp` GPUs on this GPU's interconnect: the fitted
+    software latency plus 2(tp-1) link steps, and the one-direction bandwidth the ring's links give it
+    (interconnects.yaml). Time for S bytes = latency + 2(tp-1)/tp · S / bytes_per_s."""
+    ic = c.interconnects.get(gpu.interconnect)
+    hop_us, mesh = (ic.hop_us, ic.mesh_links) if ic is not None else (0.0, 0)
+    share = min(1.0, (tp - 1) / mesh) if mesh and tp > 1 else 1.0
+    latency = (eff.allreduce_us + 2 * (tp - 1) * hop_us) * 1e-6
+    return latency, gpu.interconnect_gb_s / 2 * GB * c.link_efficiency * share
+
+
 class Prepared:
     """Per-Config constants. Sizes are per GPU in bytes, rates per replica."""
 
@@ -72,6 +83,7 @@ class Prepared:
         "request_s",
         "state_rw",
         "state_seq",
+        "state_share",
         "state_traffic",
         "tp",
         "vis_flops_patch",
@@ -126,7 +138,10 @@ class Prepared:
         # request; SGLang 0.5.23 mem_cache/memory_pool.py: an intermediate SSM state per draft token): each
         # verify step reads one state and writes n + 1 of them instead of one.
         n_spec = cfg.mtp if mtp_on and g.n_linear else 0
-        self.state_seq = self.state_rw * eng.state_slots
+        # State slots a running request holds: the engine's cache strategy, plus rollback states under MTP.
+        slots = eng.state_slots + (cfg.mtp + eng.spec_state_slots if n_spec else 0)
+        self.state_seq = self.state_rw * slots if g.n_linear else 0.0
+        self.state_share = eng.state_pool_share if g.n_linear else 0.0
         self.state_traffic = self.state_rw * (2.0 + n_spec)
         # Engine memory budget and reserve.
         self.budget = gpu.memory_gib_usable * GIB * eng.gpu_memory_utilization
@@ -152,8 +167,7 @@ class Prepared:
         self.attn_coef = 4.0 * g.n_heads * g.head_dim * g.n_full
         # Tensor-parallel all-reduce: two per layer (attention out, FFN out), ring algorithm.
         self.n_allreduce = 2 * g.num_layers if tp > 1 else 0
-        self.allreduce_s = eff_.allreduce_us * 1e-6
-        link = gpu.interconnect_gb_s / 2 * GB * c.link_efficiency  # one direction
+        self.allreduce_s, link = allreduce_terms(gpu, tp, eff_, c)
         self.comm_bytes_s = (2.0 * (tp - 1) / tp * g.hidden * 2.0 / link) if tp > 1 else 0.0
         if cfg.ep > 1:
             # EP replaces the FFN all-reduce by dispatch + combine all-to-all of k copies of each token.
@@ -162,6 +176,8 @@ class Prepared:
         self.overhead_s = eff_.step_overhead_ms * 1e-3
         own = (eff_.request_overhead_ms or {}).get(cfg.engine)
         self.request_s = (own if own is not None else c.request_overhead_ms.get(cfg.engine, 0.0)) * 1e-3
+        if tp > 1:
+            self.request_s += c.multi_gpu_request_ms.get(cfg.engine, 0.0) * 1e-3
         # Speculative decoding (MTP): n sequential draft passes, then one verify pass of n+1 tokens.
         self.n_draft = cfg.mtp if mtp_on else 0
         a = cfg.mtp_acceptance if cfg.mtp_acceptance is not None else c.mtp_acceptance
@@ -191,11 +207,22 @@ class Prepared:
     def pool_bytes(self) -> float:
         return self.budget - self.weights - self.w_reserve - self.w_activation
 
+    def kv_room(self) -> float:
+        """Bytes of the pool the KV cache may use: all of it less one sequence's state when KV and state
+        share the pool, the KV part when the engine sizes a separate state pool."""
+        pool = self.pool_bytes()
+        return pool * (1.0 - self.state_share) if self.state_share else pool - self.state_seq
+
     def max_concurrency(self, tokens: float) -> int:
         pool = self.pool_bytes()
         if pool <= 0:
             return 0
-        return min(int(pool // self.per_seq_bytes(tokens)), self.max_seqs)
+        if not self.state_share:
+            return min(int(pool // self.per_seq_bytes(tokens)), self.max_seqs)
+        # Separate pools (SGLang): the KV part bounds the tokens, the state part the running requests.
+        kv = pool * (1.0 - self.state_share) // ((self.kv_tok + self.mtp_kv_tok) * tokens)
+        state = pool * self.state_share // self.state_seq
+        return min(int(kv), int(state), self.max_seqs)
 
     # ------------------------------------------------------------------ time
 

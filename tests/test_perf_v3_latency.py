@@ -1,0 +1,65 @@
+"""Perf model v2 accuracy terms: what a request alone sees, the prefill queue under concurrency, Little's law,
+and the per-request cost of a TP group. Hand-built specs from tests/test_perf.py, numbers worked out below."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from test_perf import EFF, H200, M35, consts, prep
+
+from planner.perf import Config, Shape
+from planner.perf.api import estimate_prepared
+from planner.perf.roofline import Prepared
+
+SHAPE = Shape(isl=8192, osl=1024)
+
+
+def test_a_request_alone_decodes_at_the_bare_step_and_does_not_wait() -> None:
+    e = estimate_prepared(prep(Config(M35, H200, "bf16", 1)), SHAPE, 1)
+    b = e.breakdown
+    # its own prompt was prefilled before its first token: TPOT is the decode step alone
+    assert e.tpot_ms == pytest.approx(b["step_ms"] - b["prefill_share_ms"])
+    assert e.tpot_ms == pytest.approx(b["decode_memory_ms"] + b["step_overhead_ms"])
+    # nothing in flight, no other prompt ahead
+    assert b["ttft_wait_ms"] == 0.0
+    # Little's law at concurrency 1: 1024 tokens per TTFT + 1023 TPOT (request overhead is 0 here)
+    assert e.output_tokens_per_s == pytest.approx(1024 / ((e.ttft_ms + 1023 * e.tpot_ms) / 1e3))
+
+
+def test_prefill_queue_wait_is_md1_under_concurrency() -> None:
+    p = prep(Config(M35, H200, "bf16", 1))
+    e = estimate_prepared(p, SHAPE, 16)
+    b = e.breakdown
+    step, share, prompt = b["step_ms"], b["prefill_share_ms"], b["ttft_prefill_ms"]
+    rho = share / step
+    # half a step in flight (15 of 16 arrivals find others running) + M/D/1 wait rho·S / (2(1 - rho))
+    expected = 15 / 16 * 0.5 * step + rho * prompt / (2 * (1 - rho))
+    assert b["ttft_wait_ms"] == pytest.approx(expected)
+    assert 0.0 < rho < 1.0
+    # more concurrent long prompts: a busier prefill queue, a longer wait
+    more = estimate_prepared(p, SHAPE, 64).breakdown
+    assert more["ttft_wait_ms"] > 2 * b["ttft_wait_ms"]
+    # the wait never exceeds the other requests' prompts queued ahead of it
+    assert more["ttft_wait_ms"] <= 63 * (more["ttft_prefill_ms"] + more["step_ms"])
+
+
+def test_a_tp_group_adds_a_per_request_cost_of_its_engine() -> None:
+    c = replace(consts(), request_overhead_ms={"vllm": 20.0, "sglang": 30.0},
+                multi_gpu_request_ms={"vllm": 1.0, "sglang": 60.0})
+    short = Shape(isl=100, osl=100)
+    for engine, tp1, tp2 in (("vllm", 20.0, 21.0), ("sglang", 30.0, 90.0)):
+        one = estimate_prepared(Prepared(Config(M35, H200, "bf16", 1, engine=engine), EFF, c), short, 1)
+        two = estimate_prepared(Prepared(Config(M35, H200, "bf16", 2, engine=engine), EFF, c), short, 1)
+        assert one.breakdown["ttft_request_overhead_ms"] == pytest.approx(tp1)
+        assert two.breakdown["ttft_request_overhead_ms"] == pytest.approx(tp2)
+
+
+def test_request_overhead_does_not_limit_engine_throughput() -> None:
+    # The API-server cost is paid before admission: it lengthens TTFT, not the engine's slot time.
+    slow = replace(consts(), request_overhead_ms={"vllm": 500.0, "sglang": 500.0})
+    cfg = Config(M35, H200, "bf16", 1)
+    a = estimate_prepared(Prepared(cfg, EFF, consts()), SHAPE, 8)
+    b = estimate_prepared(Prepared(cfg, EFF, slow), SHAPE, 8)
+    assert b.ttft_ms == pytest.approx(a.ttft_ms + 500.0)
+    assert b.output_tokens_per_s == pytest.approx(a.output_tokens_per_s)
