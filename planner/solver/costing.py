@@ -98,6 +98,12 @@ class PriceBook:
                                               today=self.res.today))
         return self._cloud[key]
 
+    def can_host(self, gpu: str, tp: int) -> bool:
+        """Whether any allowed offer prices replicas of `tp` GPUs at all: an instance shape that fits
+        one replica fits any number of them, and a purchase price covers any GPU count."""
+        return (("cloud" in self.res.deploys and self.cloud(gpu, tp, 1) is not None)
+                or ("onprem" in self.res.deploys and self.onprem(gpu, tp) is not None))
+
     def onprem(self, gpu: str, gpus: int) -> OnpremLine | None:
         key = (gpu, gpus)
         if key not in self._onprem:

@@ -55,11 +55,19 @@ def _batches(top: int) -> list[int]:
     return [b for b in reversed(LADDER) if b <= top]
 
 
-def size(cfg: Config, res: Resolved) -> Sized | Failure:
+def memory_failure(cfg: Config, res: Resolved) -> Failure | None:
+    """Why the weights and one sequence do not fit on the GPUs, if they do not."""
     mem = perf.memory(cfg, res.shape)
-    if not mem.fits:
-        return Failure("memory", f"short of {mem.shortfall_gb:.1f} GB per GPU (weights {mem.weights_gb:.1f} GB "
-                       f"of a {mem.budget_gb:.1f} GB budget)", mem.shortfall_gb)
+    if mem.fits:
+        return None
+    return Failure("memory", f"short of {mem.shortfall_gb:.1f} GB per GPU (weights {mem.weights_gb:.1f} GB "
+                   f"of a {mem.budget_gb:.1f} GB budget)", mem.shortfall_gb)
+
+
+def size(cfg: Config, res: Resolved) -> Sized | Failure:
+    short = memory_failure(cfg, res)
+    if short is not None:
+        return short
     q = res.request.confidence  # above 0.5: latencies at a conservative quantile of their error band
     top = perf.max_batch(cfg, res.shape, res.tpot_ms, q)
     if top < 1:

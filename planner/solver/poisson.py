@@ -3,10 +3,11 @@ times per plan, and importing scipy.special costs more start-up time than all th
 
 P(X <= c) for X ~ Poisson(a) equals the regularised upper incomplete gamma Q(c + 1, a). Small
 orders, and rates far below the order, sum the lower-gamma series exactly; the others use Temme's
-uniform expansion (DLMF 8.12.3, 8.12.4) with three terms. Near lambda = 1 the expansion's coefficients are sums of large cancelling
-terms, so there they come from polynomial fits in mu = lambda - 1 made at 90-digit precision by
-bench/temme_coefficients.py. Agreement with scipy.special.pdtr is within 2e-9 relative over
-orders 1..1e6 (tests/test_queueing.py), far finer than any replica-count step.
+uniform expansion (DLMF 8.12.3, 8.12.4) with three terms. Near lambda = 1 the expansion's
+coefficients are sums of large cancelling terms, so there they come from polynomial fits in mu =
+lambda - 1 made at 90-digit precision by bench/temme_coefficients.py. Agreement with
+scipy.special.pdtr is within 2e-9 relative over orders 1..1e6 (tests/test_queueing.py), far finer
+than any replica-count step.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from planner.catalog import Catalog
 from planner.cost import TcoInputs
 from planner.feasibility import Problem, context_problem
+from planner.perf import Config
 from planner.solver.costing import Candidate, PriceBook, apis, self_hosted
-from planner.solver.evaluate import Failure, size
+from planner.solver.evaluate import Failure, memory_failure, size
 from planner.solver.resolve import Resolved
 from planner.solver.space import Family, configurations
 
@@ -33,6 +34,9 @@ def search(res: Resolved, catalog: Catalog, tco: TcoInputs) -> Search:
     s = Search(res, catalog)
     too_long: dict[str, str | None] = {}
     book = PriceBook(res, catalog, tco)
+    # Configurations no allowed offer can price: sized only if nothing else is, where the reason
+    # "meets the targets, but nobody sells it on these terms" is what the user needs to hear.
+    unsellable: list[tuple[Family, Config]] = []
     for fam, cfg in configurations(res, catalog) if res.deploys - {"api"} else ():
         s.evaluated += 1
         if isinstance(cfg, Problem):
@@ -43,19 +47,34 @@ def search(res: Resolved, catalog: Catalog, tco: TcoInputs) -> Search:
         reason = too_long[fam.model]
         if reason:
             s.fail(fam, Failure("context", reason, 0.0))
-            continue
-        outcome = size(cfg, res)
-        if isinstance(outcome, Failure):
-            s.fail(fam, outcome)
-            continue
-        priced = list(self_hosted(outcome, res, catalog, tco, book))
-        if not priced:
-            s.fail(fam, Failure("availability", f"{unpriced(res)} for {fam.gpu}", 0.0, gpu=fam.gpu))
-        s.candidates.extend(priced)
+        elif book.can_host(cfg.gpu.id, cfg.tp):
+            _size_and_price(s, fam, cfg, book)
+        else:
+            unsellable.append((fam, cfg))
+    sized_any = bool(s.candidates)
+    for fam, cfg in unsellable:
+        if sized_any:
+            # Unsized, one that fits memory reports availability, the reason explain ranks above
+            # every performance one anyway (a memory shortfall is as cheap to find as before).
+            s.fail(fam, memory_failure(cfg, res) or Failure("availability", f"{unpriced(res)} for {fam.gpu}", 0.0,
+                                                            gpu=fam.gpu))
+        else:
+            _size_and_price(s, fam, cfg, book)
     api = list(apis(res, catalog))
     s.evaluated += len(api)
     s.candidates.extend(api)
     return s
+
+
+def _size_and_price(s: Search, fam: Family, cfg: Config, book: PriceBook) -> None:
+    outcome = size(cfg, s.res)
+    if isinstance(outcome, Failure):
+        s.fail(fam, outcome)
+        return
+    priced = list(self_hosted(outcome, s.res, s.catalog, book.tco, book))
+    if not priced:
+        s.fail(fam, Failure("availability", f"{unpriced(s.res)} for {fam.gpu}", 0.0, gpu=fam.gpu))
+    s.candidates.extend(priced)
 
 
 def unpriced(res: Resolved) -> str:
