@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planner.catalog.schema import GpuSpec
@@ -42,6 +43,19 @@ class _Req:
         self.p_new = max(self.prompt - hit, 1.0)
         self.ctx = self.prompt + shape.osl / 2.0
         self.pre_ctx = (hit + self.prompt) / 2.0
+
+
+_LAST_REQ: list[tuple[Prepared, Shape, _Req]] = []
+
+
+def _req(p: Prepared, shape: Shape) -> _Req:
+    """`_Req(p, shape)`, reused while the same pair is asked again: a search asks memory, max_batch
+    and estimate of one configuration at one shape in a row."""
+    if _LAST_REQ and _LAST_REQ[0][0] is p and _LAST_REQ[0][1] is shape:
+        return _LAST_REQ[0][2]
+    r = _Req(p, shape)
+    _LAST_REQ[:] = [(p, shape, r)]
+    return r
 
 
 def _prefill_chunk_time(
@@ -122,7 +136,7 @@ def _ttft(p: Prepared, r: _Req, b: float, step: float, prefill_share: float
 def memory(cfg: Config, shape: Shape) -> MemoryReport:
     _check(shape)
     p = prepared(cfg)
-    r = _Req(p, shape)
+    r = _req(p, shape)
     pool = p.pool_bytes()
     per_seq = p.per_seq_bytes(r.total)
     maxc = p.max_concurrency(r.total)
@@ -149,7 +163,7 @@ def estimate(cfg: Config, shape: Shape, batch: int) -> Estimate:
 
 def estimate_prepared(p: Prepared, shape: Shape, batch: int) -> Estimate:
     """`estimate` on explicit per-Config constants (the efficiency fit builds them with trial values)."""
-    r = _Req(p, shape)
+    r = _req(p, shape)
     maxc = p.max_concurrency(r.total)
     fixed = p.weights + p.w_reserve + p.w_activation
     per_seq = p.per_seq_bytes(r.total)
@@ -215,12 +229,14 @@ def estimate_prepared(p: Prepared, shape: Shape, batch: int) -> Estimate:
 
 
 def max_batch(cfg: Config, shape: Shape, tpot_ms: float | None = None,
-              confidence: float = DEFAULT_CONFIDENCE) -> int:
+              confidence: float = DEFAULT_CONFIDENCE, rungs: Sequence[int] | None = None) -> int:
     """Largest concurrency that fits memory and (if given) keeps TPOT at or under `tpot_ms`; 0 if none.
-    Above the default `confidence` the TPOT checked is its conservative quantile (planner.perf.bands)."""
+    Above the default `confidence` the TPOT checked is its conservative quantile (planner.perf.bands).
+    With `rungs` (ascending, starting at 1), the largest rung that does: a search that only tries
+    those batch sizes needs no finer answer, and bisecting over a few rungs takes fewer steps."""
     _check(shape)
     p = prepared(cfg)
-    r = _Req(p, shape)
+    r = _req(p, shape)
     hi = p.max_concurrency(r.total)
     if hi < 1 or tpot_ms is None:
         return max(hi, 0)
@@ -233,18 +249,19 @@ def max_batch(cfg: Config, shape: Shape, tpot_ms: float | None = None,
             step *= tpot_factor(cfg, shape, int(eff_b), eff_b * p.accept_len / step / p.tp, confidence)
         return step <= target
 
-    if not ok(1):
+    sizes = range(1, hi + 1) if rungs is None else [b for b in rungs if b <= hi]
+    if not ok(sizes[0]):
         return 0
-    if ok(hi):
-        return hi
-    lo = 1  # ok(lo) holds, ok(hi) does not: TPOT grows with the batch
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid):
+    if ok(sizes[-1]):
+        return sizes[-1]
+    lo, top = 0, len(sizes) - 1  # ok(sizes[lo]) holds, ok(sizes[top]) does not: TPOT grows with the batch
+    while top - lo > 1:
+        mid = (lo + top) // 2
+        if ok(sizes[mid]):
             lo = mid
         else:
-            hi = mid
-    return lo
+            top = mid
+    return sizes[lo]
 
 
 @dataclass(frozen=True)

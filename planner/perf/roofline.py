@@ -273,12 +273,15 @@ def vision_flops(shape: Shape, g: Geometry) -> float:
 
 _CACHE: dict[tuple[object, ...], Prepared] = {}
 _CACHE_MAX = 65536
+_LAST: list[tuple[Config, Prepared]] = []
 
 
 def prepared(cfg: Config) -> Prepared:
     """Cached per-Config constants. The key holds the catalog objects' ids; the cached value keeps
     them alive, so an id cannot be reused by another object while its entry exists."""
     c = constants()  # a calibration profile in force (planner.perf.constants.calibrated) has its own entries
+    if _LAST and _LAST[0][0] is cfg and _LAST[0][1].consts is c:
+        return _LAST[0][1]  # the same Config asked again (memory, max_batch, estimate in a row)
     key = (id(c), id(cfg.model), id(cfg.gpu), cfg.precision, cfg.tp, cfg.ep, cfg.kv_dtype, cfg.engine, cfg.mtp,
            cfg.mtp_acceptance, cfg.language_model_only)
     p = _CACHE.get(key)
@@ -286,4 +289,5 @@ def prepared(cfg: Config) -> Prepared:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.clear()
         p = _CACHE[key] = Prepared(cfg, consts=c)
+    _LAST[:] = [(cfg, p)]
     return p

@@ -69,7 +69,7 @@ def size(cfg: Config, res: Resolved) -> Sized | Failure:
     if short is not None:
         return short
     q = res.request.confidence  # above 0.5: latencies at a conservative quantile of their error band
-    top = perf.max_batch(cfg, res.shape, res.tpot_ms, q)
+    top = perf.max_batch(cfg, res.shape, res.tpot_ms, q, rungs=LADDER)
     if top < 1:
         best = perf.estimate(cfg, res.shape, 1)
         if not best.fits:
