@@ -47,6 +47,7 @@ def main() -> None:
     from planner.catalog import load_catalog
     from planner.fleet import parse_fleet
     from planner.fleet.columns import columns, plan_alone, server_costs
+    from planner.fleet.lazy import Spaces
     from planner.fleet.milp import Limits, Problem, solve
 
     catalog = load_catalog()
@@ -69,7 +70,8 @@ def main() -> None:
                 plan = json.loads(out.stdout)
             spec = parse_fleet(doc, catalog)
             t0 = time.perf_counter()
-            singles = [plan_alone(w, catalog) for w in spec.workloads]
+            spaces = Spaces()
+            singles = [plan_alone(w, catalog, spaces) for w in spec.workloads]
             t1 = time.perf_counter()
             cols = columns(spec, singles, catalog)
             t2 = time.perf_counter()

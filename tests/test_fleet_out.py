@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
+import pytest
 import yaml
 from cli_json import Run
+from openpyxl import load_workbook
 
 from planner.atomic import MANIFEST
+from planner.report.xlsx_values import cached_values
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "httproute_v1.json").read_text(encoding="utf-8"))
 FLEET = {"fleet": {"deploy": "cloud", "models": ["qwen3.5-27b"], "gpus": ["l40s"]},
@@ -48,6 +52,30 @@ def test_out_writes_deployments_routes_plan_and_reports(run_qwen_plan: Run, tmp_
     totals = (out / "procurement" / "fleet.csv").read_text(encoding="utf-8").splitlines()
     assert totals[-1].startswith("TOTAL") and totals[-1].endswith(f"{plan['monthly_cost_usd']:.2f}")
     assert (out / MANIFEST).exists()
+    check_fleet_workbook(out / "procurement" / "fleet.xlsx", plan)
+
+
+def check_fleet_workbook(path: Path, plan: dict[str, Any]) -> None:
+    """fleet.xlsx: cached values are the plan's numbers, and the totals are live formulas over the inputs."""
+    shown = load_workbook(path, data_only=True)
+    fleet, wl = shown["Fleet"], shown["Workloads"]
+    total = 5 + len(plan["deployments"])
+    assert fleet[f"H{total}"].value == pytest.approx(plan["monthly_cost_usd"], abs=0.01)
+    assert fleet[f"G{total}"].value == pytest.approx(plan["capex_usd"], abs=0.01)
+    assert fleet[f"F{total}"].value == sum(d["gpus"] for d in plan["deployments"])
+    assert fleet[f"H{total + 2}"].value == pytest.approx(plan["alone_monthly_usd"], abs=0.01)
+    assert fleet[f"H{total + 3}"].value == pytest.approx(plan["saving_usd"], abs=0.01)
+    for i, w in enumerate(plan["workloads"]):
+        assert wl[f"E{2 + i}"].value == pytest.approx(w["share_monthly_usd"], abs=0.01)
+    live = load_workbook(path)
+    assert str(live["Fleet"][f"H{total}"].value).startswith("=")
+    live["Fleet"]["H5"] = live["Fleet"]["H5"].value + 100.0  # a buyer's new quote for the first deployment
+    moved = cached_values(live)
+    assert moved["Fleet"][f"H{total}"] == pytest.approx(plan["monthly_cost_usd"] + 100.0, abs=0.01)
+    assert moved["Fleet"][f"H{total + 3}"] == pytest.approx(plan["saving_usd"] - 100.0, abs=0.01)
+    first = plan["deployments"][0]["name"]
+    shares = sum(moved["Workloads"][f"E{2 + i}"] for i, w in enumerate(plan["workloads"]) if w["deployment"] == first)
+    assert shares == pytest.approx(plan["deployments"][0]["monthly_cost_usd"] + 100.0, abs=0.01)
 
 
 def test_a_broken_route_fails_the_schema() -> None:

@@ -7,8 +7,6 @@ from typing import Literal, cast
 
 import click
 import yaml
-from rich.console import Console
-from rich.table import Table
 
 from planner.catalog import Catalog
 from planner.cli.common import catalog_option, get_catalog
@@ -62,6 +60,9 @@ def print_fleet(plan: FleetPlan, fmt: str) -> None:
     elif fmt == "markdown":
         click.echo(_markdown(plan), nl=False)
     else:
+        from rich.console import Console  # only the table needs rich: json/yaml start faster without it
+        from rich.table import Table
+
         console = Console(width=200, highlight=False)
         dep_h, deps, wl_h, wls = _tables(plan)
         for title, head, rows in (("Fleet deployments", dep_h, deps), ("Workloads", wl_h, wls)):

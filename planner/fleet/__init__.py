@@ -14,6 +14,7 @@ from planner import __version__
 from planner.catalog import Catalog
 from planner.fleet.columns import Column, Single, columns, plan_alone, server_costs
 from planner.fleet.explain import bindings, infeasible
+from planner.fleet.lazy import Spaces
 from planner.fleet.milp import Limits, Problem, Solution, greedy, solve
 from planner.fleet.mix import member_latency
 from planner.fleet.model import FleetDeployment, FleetPlan, Served
@@ -31,7 +32,7 @@ FORMULATION = (
     "workloads served) s.t. Σ_{c∋w} x_c = 1 for every workload w; Σ gpus_c·x_c ≤ quota over the columns "
     "each quota counts; Σ gpus_c·x_c ≤ owned GPUs over owned columns; Σ cash_c·x_c ≤ budget; "
     "Σ capex_c·x_c ≤ capex budget (objective quality: max Σ weight·quality first, then min cost at it); "
-    "solved by HiGHS (scipy.optimize.milp), gap 0"
+    "solved by HiGHS (highspy), gap 0"
 )
 NAME_MAX = 40
 
@@ -109,7 +110,8 @@ def _owned_costs(problem: Problem, sol: Solution) -> dict[int, float]:
 
 
 def plan_fleet(spec: FleetSpec, catalog: Catalog) -> FleetResult:
-    singles = [plan_alone(w, catalog) for w in spec.workloads]
+    spaces = Spaces()
+    singles = [plan_alone(w, catalog, spaces) for w in spec.workloads]
     cols = columns(spec, singles, catalog)
     problem = Problem(spec, cols, server_costs(spec, singles, catalog))
     limits = Limits.of(spec)

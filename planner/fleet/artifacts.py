@@ -21,6 +21,7 @@ from planner.atomic import check_target, write_folder
 from planner.catalog import Catalog
 from planner.fleet import FleetResult
 from planner.fleet.model import FleetPlan, fleet_json
+from planner.fleet.workbook import fleet_xlsx
 from planner.fmt import usd
 from planner.k8s_names import check_name
 from planner.plan import SelfHosted
@@ -141,6 +142,7 @@ def fleet_files(result: FleetResult, catalog: Catalog, *, namespace: str, gatewa
                         "monthly_usd": fp.monthly_cost_usd}}
     files["procurement/fleet.json"] = (json.dumps(totals, indent=2) + "\n").encode()
     files["procurement/fleet.html"] = _totals_html(result.plan).encode()
+    files["procurement/fleet.xlsx"] = fleet_xlsx(result.plan)
     files["README.md"] = _readme(result.plan, namespace, gateway).encode()
     return files, executable
 

@@ -1,8 +1,9 @@
 """Candidate deployments ("columns" of the integer program), built with the solver's own search.
 
 Each workload is planned alone exactly as `qwen-plan plan` plans it (resolve, eligible offers,
-search): those priced candidates are its one-workload columns, so the plan each workload would get
-alone is always among them. Where a quota or owned inventory changes which offer is best, the same
+search, sized lazily by `lazy.LazySearch` where the fleet can use the answer): its frontier of
+priced candidates are its one-workload columns, so the plan each workload would get alone is
+always among them. Where a quota or owned inventory changes which offer is best, the same
 sized configuration is also priced on every offer the quota counts apart, and on owned servers at
 their running cost. Groups of workloads that can share a configuration get columns sized by
 `mix.size_mix` for their combined load and request mix, priced on the offers every member allows.
@@ -11,9 +12,10 @@ their running cost. Groups of workloads that can share a configuration get colum
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -21,7 +23,8 @@ from planner import cost
 from planner.catalog import Catalog
 from planner.cost import CloudLine, OnpremLine, TcoInputs
 from planner.errors import RequestError
-from planner.fleet.mix import size_mix
+from planner.fleet.lazy import ConfigKey, LazySearch, Spaces, frontier, key_of
+from planner.fleet.mix import PerfMemo, size_mix
 from planner.fleet.spec import FleetSpec, WorkloadSpec
 from planner.perf import Config, Shape
 from planner.solver.choose import monthly_cash, rank, split
@@ -37,19 +40,25 @@ from planner.solver.search import Search, search
 MAX_GROUP = 3
 LARGE_FLEET = 10
 GROUP_TRIES = 6
-ConfigKey = tuple[str, str, str, int, str, int]  # model, precision, gpu, tp, engine, mtp
+__all__ = ["Column", "ConfigKey", "Single", "columns", "key_of", "plan_alone", "server_costs"]
 
 
 @dataclass
 class Single:
-    """One workload planned alone: the solver's resolved request, offers and search."""
+    """One workload planned alone: the solver's resolved request, offers and (lazy) search."""
 
     spec: WorkloadSpec
     res: Resolved
     allowed: Eligible
-    search: Search
+    lazy: LazySearch
     alone: Candidate | None  # what `qwen-plan plan` would recommend (None: nothing feasible alone)
-    configs: dict[ConfigKey, Config] = field(default_factory=dict)
+
+    def full_search(self) -> Search:
+        """The solver's whole search, failures included: only when explaining why nothing is feasible."""
+        return search(self.res, self.allowed.catalog, self.lazy.tco)
+
+    def config(self, key: ConfigKey) -> Config:
+        return self.lazy.config(self.lazy.by_key[key])
 
 
 @dataclass(frozen=True)
@@ -77,25 +86,17 @@ class Column:
         return None if s is None else s.cfg.gpu.id
 
 
-def key_of(cfg: Config) -> ConfigKey:
-    return (cfg.model.id, cfg.precision, cfg.gpu.id, cfg.tp, cfg.engine, cfg.mtp)
-
-
-def plan_alone(spec: WorkloadSpec, catalog: Catalog) -> Single:
+def plan_alone(spec: WorkloadSpec, catalog: Catalog, spaces: Spaces | None = None) -> Single:
     try:
         res = resolve(spec.request, catalog)
     except RequestError as exc:
         raise RequestError(f"workloads[{spec.name}]: {exc}") from None
     allowed = eligible(res, catalog)
-    s = search(res, allowed.catalog, tco_of(res, allowed.catalog))
-    feasible, _ = split(s.candidates, res)
+    lazy = LazySearch.of(res, allowed.catalog, tco_of(res, allowed.catalog), spaces)
+    feasible, _ = split(lazy.candidates, res)
     # The same ranking `plan` uses with a load: cheapest, then quality, GPUs, engine, latency.
     alone = min(feasible, key=rank(res)) if feasible else None
-    single = Single(spec, res, allowed, s, alone)
-    for c in s.candidates:
-        if c.sized is not None:
-            single.configs.setdefault(key_of(c.sized.cfg), c.sized.cfg)
-    return single
+    return Single(spec, res, allowed, lazy, alone)
 
 
 def _quota_hits(spec: FleetSpec, line: CloudLine | OnpremLine, catalog: Catalog) -> tuple[int, ...]:
@@ -165,31 +166,13 @@ def _candidate(sized: Sized, res: Resolved, line: CloudLine | OnpremLine, qualit
                      sized=sized)
 
 
-def _frontier(cands: Sequence[Candidate]) -> list[Candidate]:
-    """Per deploy kind and GPU (what quotas, inventory and budgets tell apart), the candidates no other
-    beats on cost, capex, GPUs and quality at once: the only ones an optimum can pick."""
-    by: dict[tuple[str, str | None], list[Candidate]] = {}
-    for c in cands:
-        by.setdefault((c.deploy, c.sized.cfg.gpu.id if c.sized else c.line.provider), []).append(c)
-    out: list[Candidate] = []
-    for group in by.values():
-        group.sort(key=lambda c: (c.monthly_cost_usd, -c.quality, c.total_gpus, c.line.capex_usd))
-        kept: list[Candidate] = []
-        for c in group:
-            if not any(k.quality >= c.quality and k.total_gpus <= c.total_gpus and k.line.capex_usd <= c.line.capex_usd
-                       for k in kept):
-                kept.append(c)
-        out.extend(kept)
-    return out
-
-
 def singles_columns(spec: FleetSpec, singles: Sequence[Single], full: Catalog) -> list[Column]:
     out: list[Column] = []
     for i, s in enumerate(singles):
         cat = s.allowed.catalog
         tco = tco_of(s.res, cat)
         seen: set[int] = set()
-        for c in _frontier(s.search.candidates):
+        for c in frontier(s.lazy.candidates):
             out.append(_column(spec, (i,), singles, s.res, c, cat))
             sized = c.sized
             if sized is None or id(sized.cfg) in seen:
@@ -269,18 +252,42 @@ def groups(n: int, useful: set[tuple[int, ...]] | None = None) -> Iterator[tuple
                     yield g
 
 
-def _cheapest_by_config(singles: Sequence[Single]) -> list[dict[ConfigKey, float]]:
-    """Per workload, its cheapest priced candidate on each configuration that meets its quality bar."""
-    out: list[dict[ConfigKey, float]] = []
-    for s in singles:
-        floor = s.res.request.min_quality
-        d: dict[ConfigKey, float] = {}
-        for c in s.search.candidates:
-            if c.sized is not None and (floor is None or c.quality >= floor):
-                k = key_of(c.sized.cfg)
-                d[k] = min(d.get(k, c.monthly_cost_usd), c.monthly_cost_usd)
-        out.append(d)
-    return out
+def by_bound(group: Sequence[Single], keys: set[ConfigKey],
+             limit: Callable[[], float]) -> Iterator[tuple[float, ConfigKey]]:
+    """The configurations every member can run as (bound, key), in increasing order, where the bound is
+    the dearest member's cheapest cost there. A member is sized on a configuration only when the order
+    needs it: its lazy lower cost decides what comes next, and nothing at or above `limit()` (what the
+    caller stops at) is sized."""
+    first, *rest = [s.lazy.lower for s in group]
+    pending: list[tuple[float, ConfigKey]] = []
+    inf = math.inf
+    for k in keys:
+        v = first.get(k, inf)
+        for own in rest:
+            w = own.get(k, inf)
+            if w > v:
+                v = w
+        if v < inf:
+            pending.append((v, k))
+    heapq.heapify(pending)  # popped only as far as the caller reads
+    ready: list[tuple[float, ConfigKey]] = []
+    while True:
+        while pending and (not ready or pending[0][0] <= ready[0][0]):
+            low, key = heapq.heappop(pending)
+            if low >= limit():
+                pending = []  # every bound left is at or above the limit: the caller stops there
+                break
+            worst = 0.0
+            for s in group:
+                c = s.lazy.cost_on(key)
+                if c is None:
+                    break
+                worst = max(worst, c)
+            else:
+                heapq.heappush(ready, (worst, key))
+        if not ready:
+            return
+        yield heapq.heappop(ready)
 
 
 def group_columns(spec: FleetSpec, singles: Sequence[Single], full: Catalog,
@@ -292,16 +299,16 @@ def group_columns(spec: FleetSpec, singles: Sequence[Single], full: Catalog,
     the members (shared, or each on its own cheapest column); otherwise the GROUP_TRIES lowest bounds
     are sized."""
     out: list[Column] = []
-    by_config = _cheapest_by_config(singles)
     cheapest = [min((c.monthly_cost for c in single_cols if c.members == (i,) and c.quality_ok), default=math.inf)
                 for i in range(len(singles))]
     # Exact only where a cheaper set of one-workload columns can always replace a group: no quota or
     # owned server to share out, and the monthly figure is what every budget row compares.
     exact = spec.objective == "cost" and not spec.quotas and not spec.inventory and spec.capex_budget is None
     useful: set[tuple[int, ...]] = set()
+    memo = PerfMemo()
     for members in groups(len(singles), useful):
         group = [singles[m] for m in members]
-        shared = set.intersection(*(set(by_config[m]) for m in members))
+        shared = set.intersection(*(set(s.lazy.lower) for s in group))
         if not shared:
             continue
         res = envelope([s.res for s in group])
@@ -309,15 +316,16 @@ def group_columns(spec: FleetSpec, singles: Sequence[Single], full: Catalog,
             continue
         cat = _shared_catalog(group)
         tco = tco_of(res, cat)
-        bound = {k: max(by_config[m][k] for m in members) for k in shared}
         best = sum(cheapest[m] for m in members)
-        for tried, key in enumerate(sorted(shared, key=lambda k: (bound[k], k))):
-            if (exact and bound[key] >= best) or (not exact and tried >= GROUP_TRIES):
+        # Read late on purpose: the bar falls as cheaper ways of serving the group are found.
+        limit: Callable[[], float] = (lambda: best) if exact else (lambda: math.inf)  # noqa: B023
+        for tried, (bound, key) in enumerate(by_bound(group, shared, limit)):
+            if (exact and bound >= best) or (not exact and tried >= GROUP_TRIES):
                 break
             # A member with images needs the encoder loaded: take its configuration.
-            cfg = next((s.configs[key] for s in group if not s.configs[key].language_model_only),
-                       group[0].configs[key])
-            sized = size_mix(cfg, [s.res for s in group])
+            cfg = next((s.config(key) for s in group if not s.config(key).language_model_only),
+                       group[0].config(key))
+            sized = size_mix(cfg, [s.res for s in group], memo)
             if sized is None:
                 continue
             priced = [(ln, used, False) for ln, used in _lines(spec, sized, res, cat, tco)]

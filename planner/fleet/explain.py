@@ -81,8 +81,9 @@ def infeasible(problem: Problem, singles: Sequence[Single], limits: Limits) -> N
     hints: list[str] = []
     for i, s in enumerate(singles):
         if not any(c.members == (i,) for c in cols):
-            feasible, blocked = split(s.search.candidates, s.res)
-            for h in near_misses(s.search, blocked, s.allowed.excluded) if not feasible else ["no candidate"]:
+            found = s.full_search()
+            feasible, blocked = split(found.candidates, s.res)
+            for h in near_misses(found, blocked, s.allowed.excluded) if not feasible else ["no candidate"]:
                 hints.append(f"workloads[{s.spec.name}]: {h}")
     if hints:
         return NoFeasiblePlan("some workloads cannot be served even alone", hints)

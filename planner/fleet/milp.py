@@ -1,9 +1,12 @@
-"""The fleet's integer program, solved by HiGHS through `scipy.optimize.milp` (docs/fleet.md).
+"""The fleet's integer program, solved by HiGHS through its own Python bindings (`highspy`, docs/fleet.md).
 
 One binary x_c per column c (a deployment: configuration, offer, replicas, and the workloads it
 serves). Every workload is served by exactly one chosen column; quotas, owned GPUs, the monthly
 budget and the capex budget are knapsack rows. Minimise Σ cost_c·x_c, or (objective quality)
 maximise the weighted task quality within the budget, then the cost at that quality.
+
+`highspy` rather than `scipy.optimize.milp` (the same HiGHS, called the same way): importing
+scipy.optimize and scipy.sparse costs about a second of start-up, more than the whole program.
 """
 
 from __future__ import annotations
@@ -11,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import csr_array
 
 from planner.fleet.columns import Column
 from planner.fleet.spec import FleetSpec
@@ -22,7 +24,8 @@ from planner.fleet.spec import FleetSpec
 GPU_TIE = 1e-4
 QUALITY_TIE = 1e-6
 QUALITY_SLACK = 1e-6  # the second (cost) stage keeps the first stage's quality up to this
-OPTIONS = {"mip_rel_gap": 0.0, "presolve": True, "time_limit": 60.0}
+OPTIONS: dict[str, float | str | bool] = {"mip_rel_gap": 0.0, "presolve": "on", "time_limit": 60.0,
+                                          "output_flag": False}
 
 
 @dataclass(frozen=True)
@@ -135,12 +138,26 @@ def solve(problem: Problem, limits: Limits, objective: str | None = None,
 
 def _run(goal: np.ndarray, rows: list[np.ndarray], lo: list[float], hi: list[float],
          upper: np.ndarray) -> np.ndarray | None:
-    a = csr_array(np.vstack(rows))
-    res = milp(goal, constraints=LinearConstraint(a, lo, hi), integrality=np.ones(len(goal)),
-               bounds=Bounds(np.zeros(len(goal)), upper), options=OPTIONS)
-    if res.status != 0 or res.x is None:
+    """Solve min goal·x, lo <= A x <= hi, 0 <= x <= upper, x integer; None unless proven optimal."""
+    a = np.vstack(rows)
+    cols, idx = np.nonzero(a.T)  # column-wise (CSC) nonzeros, as scipy.optimize.milp hands HiGHS
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = goal, np.zeros(len(goal)), upper
+    lp.row_lower_, lp.row_upper_ = np.array(lo, dtype=float), np.array(hi, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = a.shape[1], a.shape[0]
+    lp.a_matrix_.start_ = np.concatenate(([0], np.cumsum(np.bincount(cols, minlength=a.shape[1]))))
+    lp.a_matrix_.index_, lp.a_matrix_.value_ = idx, a[idx, cols]
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * len(goal)
+    h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy types its bindings, not this wrapper
+    for key, value in OPTIONS.items():
+        h.setOptionValue(key, value)
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
-    out: np.ndarray = np.round(res.x)
+    out: np.ndarray = np.round(np.array(h.getSolution().col_value))
     return out
 
 

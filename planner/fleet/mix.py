@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from planner import perf
-from planner.perf import Config
+from planner.perf import Config, Estimate, Shape
 from planner.solver import queueing
 from planner.solver.evaluate import LADDER, MAX_REPLICAS, Failure, Sized, size
 from planner.solver.resolve import Resolved
@@ -34,6 +34,40 @@ def _prompt_new(res: Resolved) -> float:
     return max(w.input_tokens - w.isl * w.prefix_hit, 1.0)
 
 
+@dataclass
+class PerfMemo:
+    """The performance model's answers during one fleet's column building: groups that share a member
+    and a configuration ask the same questions. Keyed by the configuration's identity (perf compares
+    Configs so), each kept alive here while its answers are."""
+
+    _cfgs: dict[int, Config] = field(default_factory=dict)
+    _fits: dict[tuple[int, Shape], bool] = field(default_factory=dict)
+    _top: dict[tuple[int, Shape, float], int] = field(default_factory=dict)
+    _est: dict[tuple[int, Shape, int], Estimate] = field(default_factory=dict)
+
+    def fits(self, cfg: Config, shape: Shape) -> bool:
+        k = (self._keep(cfg), shape)
+        if k not in self._fits:
+            self._fits[k] = perf.memory(cfg, shape).fits
+        return self._fits[k]
+
+    def max_batch(self, cfg: Config, shape: Shape, tpot_ms: float) -> int:
+        k = (self._keep(cfg), shape, tpot_ms)
+        if k not in self._top:
+            self._top[k] = perf.max_batch(cfg, shape, tpot_ms)
+        return self._top[k]
+
+    def estimate(self, cfg: Config, shape: Shape, batch: int) -> Estimate:
+        k = (self._keep(cfg), shape, batch)
+        if k not in self._est:
+            self._est[k] = perf.estimate(cfg, shape, batch)
+        return self._est[k]
+
+    def _keep(self, cfg: Config) -> int:
+        self._cfgs.setdefault(id(cfg), cfg)
+        return id(cfg)
+
+
 @dataclass(frozen=True)
 class _Rung:
     ttfts: list[float]  # each member's steady-state TTFT on the shared batch, ms
@@ -42,8 +76,8 @@ class _Rung:
     factor: float  # the wait's M/G/c correction, >= 1
 
 
-def _rung(cfg: Config, members: Sequence[Resolved], batch: int) -> _Rung | None:
-    ests = [perf.estimate(cfg, m.shape, batch) for m in members]
+def _rung(cfg: Config, members: Sequence[Resolved], batch: int, memo: PerfMemo) -> _Rung | None:
+    ests = [memo.estimate(cfg, m.shape, batch) for m in members]
     if any(e.effective_batch < batch for e in ests):
         return None  # prefill-bound for some member: a smaller rung describes the same replica
     chunk = perf.engine_settings(cfg).max_num_batched_tokens
@@ -60,18 +94,19 @@ def _rung(cfg: Config, members: Sequence[Resolved], batch: int) -> _Rung | None:
     return _Rung(ttfts, tpot, mean, max(1.0, (1.0 + scv) / 2.0))
 
 
-def size_mix(cfg: Config, members: Sequence[Resolved]) -> Sized | None:
+def size_mix(cfg: Config, members: Sequence[Resolved], memo: PerfMemo | None = None) -> Sized | None:
     """The configuration sized for every member's load at once, or None when some member's SLO fails."""
     if len(members) == 1:
         one = size(cfg, members[0])
         return None if isinstance(one, Failure) else one
-    if not all(perf.memory(cfg, m.shape).fits for m in members):
+    memo = memo or PerfMemo()
+    if not all(memo.fits(cfg, m.shape) for m in members):
         return None
-    top = min(perf.max_batch(cfg, m.shape, min(m.tpot_ms for m in members)) for m in members)
+    top = min(memo.max_batch(cfg, m.shape, min(m.tpot_ms for m in members)) for m in members)
     total = sum(m.sizing_rps or 0.0 for m in members)
     best: Sized | None = None
     for batch in (b for b in reversed(LADDER) if b <= top):
-        r = _rung(cfg, members, batch)
+        r = _rung(cfg, members, batch, memo)
         if r is None:
             continue
         headroom = min((m.ttft_ms - t) / 1000.0 for m, t in zip(members, r.ttfts, strict=True))
@@ -95,7 +130,7 @@ def member_latency(sized: Sized, members: Sequence[Resolved]) -> list[tuple[floa
     """(p95 TTFT, TPOT) each member sees on the shared deployment, by the same bounds as `size_mix`."""
     if len(members) == 1:
         return [(sized.ttft_ms, sized.tpot_ms)]
-    r = _rung(sized.cfg, members, sized.batch)
+    r = _rung(sized.cfg, members, sized.batch, PerfMemo())
     assert r is not None  # size_mix chose this rung
     total = sum(m.sizing_rps or 0.0 for m in members)
     wait_ms = r.factor * queueing.wait_quantile_s(sized.replicas * sized.batch, total, r.mean_service_s) * 1000.0
