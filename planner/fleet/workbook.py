@@ -10,7 +10,6 @@ a quoted figure sees the fleet's total and saving move. The formulas are the sub
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 from openpyxl import Workbook
@@ -18,8 +17,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.fleet.model import FleetPlan
-from planner.report.xlsx import _deterministic, text_cell
-from planner.report.xlsx_values import cached_values
+from planner.report.xlsx import save_workbook, text_cell
 
 USD = "#,##0.00"
 BOLD = Font(bold=True)
@@ -121,9 +119,4 @@ def fleet_xlsx(plan: FleetPlan) -> bytes:
     dep_rows, total = _fleet_sheet(fleet, plan)
     wl_total = _workloads_sheet(wb.create_sheet(WORKLOADS), plan, dep_rows)
     fleet.cell(total + 2, 8, f"={WORKLOADS}!F{wl_total}").number_format = USD
-    wb.properties.creator = "qwen-plan"
-    values = cached_values(wb)
-    cached = {f"xl/worksheets/sheet{i}.xml": values.get(ws.title, {}) for i, ws in enumerate(wb.worksheets, start=1)}
-    buf = io.BytesIO()
-    wb.save(buf)
-    return _deterministic(buf.getvalue(), f"{plan.as_of.isoformat()}T00:00:00Z", cached)
+    return save_workbook(wb, plan.as_of)

@@ -7,6 +7,7 @@ MIN and IF, which every spreadsheet evaluates the same way.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import zipfile
@@ -414,13 +415,18 @@ def xlsx_bytes(proc: Procurement) -> bytes:
     sheets = [_option_sheet(wb, o, a, proc.as_of.isoformat()) for o in proc.options]
     _summary(summary, proc, sheets)
     _sources(wb, proc)
+    return save_workbook(wb, proc.as_of)
+
+
+def save_workbook(wb: Workbook, as_of: dt.date) -> bytes:
+    """The workbook's bytes: live formulas with their computed values, the same bytes for the same content."""
     wb.properties.creator = "qwen-plan"
     values = cached_values(wb)
     # openpyxl writes the sheets in order as sheet1.xml, sheet2.xml, ...
     cached = {f"xl/worksheets/sheet{i}.xml": values.get(ws.title, {}) for i, ws in enumerate(wb.worksheets, start=1)}
     buf = io.BytesIO()
     wb.save(buf)
-    return _deterministic(buf.getvalue(), f"{proc.as_of.isoformat()}T00:00:00Z", cached)
+    return _deterministic(buf.getvalue(), f"{as_of.isoformat()}T00:00:00Z", cached)
 
 
 def write_xlsx(proc: Procurement, path: Path | str) -> None:

@@ -64,19 +64,42 @@ def memory_failure(cfg: Config, res: Resolved) -> Failure | None:
                    f"of a {mem.budget_gb:.1f} GB budget)", mem.shortfall_gb)
 
 
-def size(cfg: Config, res: Resolved) -> Sized | Failure:
+@dataclass(frozen=True)
+class Rung:
+    """One batch size a configuration may run at, before any load: its latencies and queueing room."""
+
+    batch: int
+    ttft_ms: float
+    tpot_ms: float
+    service_s: float
+    wait_budget_s: float
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """The part of sizing that does not depend on the load (the fleet shares it across workloads)."""
+
+    failure: Failure | None  # memory or TPOT: no rung at all
+    rungs: tuple[Rung, ...]  # largest batch first
+    min_ttft: float
+
+
+def ladder(cfg: Config, res: Resolved) -> Ladder:
+    """Memory fit, the largest rung meeting TPOT, then each rung's TTFT and TPOT, down the ladder
+    until TTFT has ample headroom."""
     short = memory_failure(cfg, res)
     if short is not None:
-        return short
+        return Ladder(short, (), 0.0)
     q = res.request.confidence  # above 0.5: latencies at a conservative quantile of their error band
     top = perf.max_batch(cfg, res.shape, res.tpot_ms, q, rungs=LADDER)
     if top < 1:
         best = perf.estimate(cfg, res.shape, 1)
         if not best.fits:
-            return Failure("memory", "no room for one sequence of this length", best.memory_per_gpu_gb)
-        return Failure("tpot", f"TPOT {best.tpot_ms:.1f} ms at batch 1 > target {res.tpot_ms:g} ms",
-                       best.tpot_ms - res.tpot_ms)
-    best_sized: Sized | None = None
+            return Ladder(Failure("memory", "no room for one sequence of this length", best.memory_per_gpu_gb),
+                          (), 0.0)
+        return Ladder(Failure("tpot", f"TPOT {best.tpot_ms:.1f} ms at batch 1 > target {res.tpot_ms:g} ms",
+                              best.tpot_ms - res.tpot_ms), (), 0.0)
+    rungs: list[Rung] = []
     min_ttft = float("inf")
     for batch in _batches(top):
         est = perf.conservative(cfg, res.shape, perf.estimate(cfg, res.shape, batch), q)
@@ -88,18 +111,32 @@ def size(cfg: Config, res: Resolved) -> Sized | Failure:
         wait_budget_s = (res.ttft_ms - est.ttft_ms) / 1000.0
         if wait_budget_s <= 0:
             continue
-        service_s = (est.ttft_ms + res.osl * est.tpot_ms) / 1000.0
-        sized = _sized(cfg, res, batch, est.ttft_ms, est.tpot_ms, service_s, wait_budget_s)
-        if sized is not None and (best_sized is None or _better(sized, best_sized, res.has_load)):
-            best_sized = sized
+        rungs.append(Rung(batch, est.ttft_ms, est.tpot_ms, (est.ttft_ms + res.osl * est.tpot_ms) / 1000.0,
+                          wait_budget_s))
         if est.ttft_ms <= res.ttft_ms / 2:
             break  # TTFT has ample headroom: smaller batches only lose throughput from here
-    if best_sized is None:
-        if min_ttft >= res.ttft_ms:
-            return Failure("ttft", f"TTFT {min_ttft:.0f} ms even at low batch > target {res.ttft_ms:g} ms",
-                           min_ttft - res.ttft_ms)
+    return Ladder(None, tuple(rungs), min_ttft)
+
+
+def size_on(cfg: Config, res: Resolved, lad: Ladder) -> Sized | Failure:
+    """The configuration sized for the request's load: the best rung once its queue is sized."""
+    if lad.failure is not None:
+        return lad.failure
+    best: Sized | None = None
+    for r in lad.rungs:
+        sized = _sized(cfg, res, r.batch, r.ttft_ms, r.tpot_ms, r.service_s, r.wait_budget_s)
+        if sized is not None and (best is None or _better(sized, best, res.has_load)):
+            best = sized
+    if best is None:
+        if lad.min_ttft >= res.ttft_ms:
+            return Failure("ttft", f"TTFT {lad.min_ttft:.0f} ms even at low batch > target {res.ttft_ms:g} ms",
+                           lad.min_ttft - res.ttft_ms)
         return Failure("load", f"needs more than {MAX_REPLICAS} replicas", float(MAX_REPLICAS))
-    return best_sized
+    return best
+
+
+def size(cfg: Config, res: Resolved) -> Sized | Failure:
+    return size_on(cfg, res, ladder(cfg, res))
 
 
 def _sized(
