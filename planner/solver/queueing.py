@@ -60,8 +60,17 @@ def replicas_for_rps(
     def ok(n: int) -> bool:
         return wait_quantile_s(n * slots_per_replica, arrival_rps, service_s) <= wait_budget_s
 
-    # The wait falls monotonically with replicas: double past the stability bound, then bisect.
-    lo = max(1, math.ceil(arrival_rps * service_s / slots_per_replica))
+    # The wait falls monotonically with replicas. Below the stability bound none fits; from the
+    # replicas whose spare rate cμ − λ reaches ln(1 / tail) / W every count fits (C <= 1): bisect
+    # between the two.
+    offered = arrival_rps * service_s
+    lo = max(1, math.ceil(offered / slots_per_replica))
+    if wait_budget_s > 0:
+        sure = (offered - math.log(P95_TAIL) * service_s / wait_budget_s) / slots_per_replica
+        hi = max(lo, math.ceil(sure) if sure <= max_replicas else max_replicas)
+        if sure <= max_replicas or ok(hi):
+            return _bisect(ok, lo, hi)
+        return None
     hi = lo
     while not ok(hi):
         lo = hi + 1
