@@ -67,9 +67,23 @@ def _prefill_chunk_time(
     return max(mem, comp) + comm + p.overhead_s, mem, comp, comm
 
 
-def _steady(
-    p: Prepared, r: _Req, osl: int, b: float
-) -> tuple[float, float, float, float, float, float, float, float]:
+_Steady = tuple[float, float, float, float, float, float, float, float]
+_LAST_STEADY: list[tuple[Prepared, _Req, int, float, _Steady]] = []
+
+
+def _steady_memo(p: Prepared, r: _Req, osl: int, b: float) -> _Steady:
+    """`_steady`, reused for the same arguments in a row: max_batch's check of the top rung is the
+    first thing estimate asks at that rung."""
+    if _LAST_STEADY:
+        lp, lr, lo, lb, out = _LAST_STEADY[0]
+        if lp is p and lr is r and lo == osl and lb == b:
+            return out
+    out = _steady(p, r, osl, b)
+    _LAST_STEADY[:] = [(p, r, osl, b, out)]
+    return out
+
+
+def _steady(p: Prepared, r: _Req, osl: int, b: float) -> _Steady:
     """Steady-state step at concurrency b:
     (step_s, mem_s, comp_s, comm_s, prefill_s, draft_s, prefill_tok, decoding_b).
 
@@ -182,7 +196,7 @@ def estimate_prepared(p: Prepared, shape: Shape, batch: int) -> Estimate:
             },
         )
     b = float(min(batch, maxc))
-    step, mem, comp, comm, prefill, draft, prefill_tok, b = _steady(p, r, shape.osl, b)
+    step, mem, comp, comm, prefill, draft, prefill_tok, b = _steady_memo(p, r, shape.osl, b)
     ttft, own_prefill, vision, pmem, pcomp, pcomm, wait = _ttft(p, r, b, step, prefill)
     a = p.accept_len
     tpot_step = _tpot_step(step, prefill, b)
@@ -243,17 +257,17 @@ def max_batch(cfg: Config, shape: Shape, tpot_ms: float | None = None,
     target = tpot_ms * 1e-3 * p.accept_len
 
     def ok(b: int) -> bool:
-        full, _, _, _, prefill, _, _, eff_b = _steady(p, r, shape.osl, float(b))
+        full, _, _, _, prefill, _, _, eff_b = _steady_memo(p, r, shape.osl, float(b))
         step = _tpot_step(full, prefill, eff_b)
         if confidence > DEFAULT_CONFIDENCE:
             step *= tpot_factor(cfg, shape, int(eff_b), eff_b * p.accept_len / step / p.tp, confidence)
         return step <= target
 
     sizes = range(1, hi + 1) if rungs is None else [b for b in rungs if b <= hi]
+    if ok(sizes[-1]):  # the common case: memory, not TPOT, limits the batch
+        return sizes[-1]
     if not ok(sizes[0]):
         return 0
-    if ok(sizes[-1]):
-        return sizes[-1]
     lo, top = 0, len(sizes) - 1  # ok(sizes[lo]) holds, ok(sizes[top]) does not: TPOT grows with the batch
     while top - lo > 1:
         mid = (lo + top) // 2

@@ -86,9 +86,10 @@ def family_key(c: Candidate) -> tuple[str, ...]:
             c.line.provider if c.deploy != "onprem" else "")
 
 
-def _best_per_family(cands: list[Candidate], order: Rank) -> list[Candidate]:
+def _best_per_family(ranked: list[Candidate]) -> list[Candidate]:
+    """The first of each family in `ranked` (already in rank order)."""
     best: dict[tuple[str, ...], Candidate] = {}
-    for c in sorted(cands, key=order):
+    for c in ranked:
         best.setdefault(family_key(c), c)
     return list(best.values())
 
@@ -111,5 +112,5 @@ def choose(feasible: list[Candidate], res: Resolved) -> tuple[Candidate, list[Ca
     order = rank(res, max(c.quality for c in feasible))
     ranked = sorted(feasible, key=order)
     best = ranked[0]
-    front = [c for c in pareto(_best_per_family(ranked, order), res.osl) if c is not best]
+    front = [c for c in pareto(_best_per_family(ranked), res.osl) if c is not best]
     return best, sorted(front, key=order)[:ALTERNATIVES]

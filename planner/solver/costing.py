@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,11 +44,13 @@ class Candidate:
     def tpot_ms(self) -> float:
         return self.api_tpot_ms if self.sized is None else self.sized.tpot_ms
 
-    @property
+    # Cached: the ranking reads these thousands of times (cached_property writes the instance
+    # __dict__ directly, which a frozen dataclass allows).
+    @functools.cached_property
     def monthly_cost_usd(self) -> float:
         return round(self.line.monthly_usd, 2)
 
-    @property
+    @functools.cached_property
     def usd_per_million_tokens(self) -> float:
         tokens = self.priced_rps * SECONDS_PER_MONTH * self.osl
         return round(self.line.monthly_usd / tokens * 1e6, 4) if tokens > 0 else math.inf
