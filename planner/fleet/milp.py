@@ -11,7 +11,10 @@ scipy.optimize and scipy.sparse costs about a second of start-up, more than the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import highspy
@@ -58,6 +61,21 @@ class Solution:
     quality: float  # weighted mean task quality over the workloads
     servers: tuple[int, ...] = ()  # owned servers powered, aligned with spec.inventory
     status: str = "optimal"
+
+
+@contextlib.contextmanager
+def _stdout_silenced() -> Iterator[None]:
+    """File descriptor 1 on /dev/null: HiGHS 1.16 prints its banner from C++ when a solver is made,
+    before `output_flag` can be set, and stdout carries the fleet plan (--format json)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w", encoding="utf-8") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def weighted_quality(cols: Sequence[Column], chosen: Sequence[int], weights: Sequence[float]) -> float:
@@ -150,7 +168,8 @@ def _run(goal: np.ndarray, rows: list[np.ndarray], lo: list[float], hi: list[flo
     lp.a_matrix_.start_ = np.concatenate(([0], np.cumsum(np.bincount(cols, minlength=a.shape[1]))))
     lp.a_matrix_.index_, lp.a_matrix_.value_ = idx, a[idx, cols]
     lp.integrality_ = [highspy.HighsVarType.kInteger] * len(goal)
-    h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy types its bindings, not this wrapper
+    with _stdout_silenced():
+        h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy types its bindings, not this wrapper
     for key, value in OPTIONS.items():
         h.setOptionValue(key, value)
     h.passModel(lp)
