@@ -222,7 +222,7 @@ class LazySearch:
             return []
         if self._book is None:
             self._book = self.spaces.book(res, self.catalog, self.tco)
-        return list(self_hosted(outcome, res, self.catalog, self.tco, self._book))
+        return list(self_hosted(outcome, res, self.catalog, self._book))
 
     @property
     def candidates(self) -> list[Candidate]:

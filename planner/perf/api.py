@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,17 +46,9 @@ class _Req:
         self.pre_ctx = (hit + self.prompt) / 2.0
 
 
-_LAST_REQ: list[tuple[Prepared, Shape, _Req]] = []
-
-
-def _req(p: Prepared, shape: Shape) -> _Req:
-    """`_Req(p, shape)`, reused while the same pair is asked again: a search asks memory, max_batch
-    and estimate of one configuration at one shape in a row."""
-    if _LAST_REQ and _LAST_REQ[0][0] is p and _LAST_REQ[0][1] is shape:
-        return _LAST_REQ[0][2]
-    r = _Req(p, shape)
-    _LAST_REQ[:] = [(p, shape, r)]
-    return r
+# A search asks memory, max_batch and estimate of one configuration at one shape in a row, and
+# estimate's first step is max_batch's check of the top rung: one entry each avoids redoing them.
+_req = functools.lru_cache(maxsize=1)(_Req)
 
 
 def _prefill_chunk_time(
@@ -68,21 +61,9 @@ def _prefill_chunk_time(
 
 
 _Steady = tuple[float, float, float, float, float, float, float, float]
-_LAST_STEADY: list[tuple[Prepared, _Req, int, float, _Steady]] = []
 
 
-def _steady_memo(p: Prepared, r: _Req, osl: int, b: float) -> _Steady:
-    """`_steady`, reused for the same arguments in a row: max_batch's check of the top rung is the
-    first thing estimate asks at that rung."""
-    if _LAST_STEADY:
-        lp, lr, lo, lb, out = _LAST_STEADY[0]
-        if lp is p and lr is r and lo == osl and lb == b:
-            return out
-    out = _steady(p, r, osl, b)
-    _LAST_STEADY[:] = [(p, r, osl, b, out)]
-    return out
-
-
+@functools.lru_cache(maxsize=1)
 def _steady(p: Prepared, r: _Req, osl: int, b: float) -> _Steady:
     """Steady-state step at concurrency b:
     (step_s, mem_s, comp_s, comm_s, prefill_s, draft_s, prefill_tok, decoding_b).
@@ -196,7 +177,7 @@ def estimate_prepared(p: Prepared, shape: Shape, batch: int) -> Estimate:
             },
         )
     b = float(min(batch, maxc))
-    step, mem, comp, comm, prefill, draft, prefill_tok, b = _steady_memo(p, r, shape.osl, b)
+    step, mem, comp, comm, prefill, draft, prefill_tok, b = _steady(p, r, shape.osl, b)
     ttft, own_prefill, vision, pmem, pcomp, pcomm, wait = _ttft(p, r, b, step, prefill)
     a = p.accept_len
     tpot_step = _tpot_step(step, prefill, b)
@@ -257,7 +238,7 @@ def max_batch(cfg: Config, shape: Shape, tpot_ms: float | None = None,
     target = tpot_ms * 1e-3 * p.accept_len
 
     def ok(b: int) -> bool:
-        full, _, _, _, prefill, _, _, eff_b = _steady_memo(p, r, shape.osl, float(b))
+        full, _, _, _, prefill, _, _, eff_b = _steady(p, r, shape.osl, float(b))
         step = _tpot_step(full, prefill, eff_b)
         if confidence > DEFAULT_CONFIDENCE:
             step *= tpot_factor(cfg, shape, int(eff_b), eff_b * p.accept_len / step / p.tp, confidence)

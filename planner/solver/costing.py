@@ -114,15 +114,12 @@ class PriceBook:
         return self._onprem[key]
 
 
-def self_hosted(
-    sized: Sized, res: Resolved, catalog: Catalog, tco: TcoInputs, book: PriceBook | None = None
-) -> Iterator[Candidate]:
+def self_hosted(sized: Sized, res: Resolved, catalog: Catalog, prices: PriceBook) -> Iterator[Candidate]:
     """The cheapest rent and the cheapest purchase for the sized replicas, each filling what it pays for."""
     cfg = sized.cfg
     q = res.quality(catalog, cfg.model.id, cfg.precision)
     if q is None:
         return
-    prices = book or PriceBook(res, catalog, tco)
     lines: list[CloudLine | OnpremLine] = []
     profile = res.workload.load_profile
     billed = None if profile is None else schedule.billed_by_hour(schedule.needed_by_hour(sized, profile))

@@ -71,7 +71,7 @@ def _size_and_price(s: Search, fam: Family, cfg: Config, book: PriceBook) -> Non
     if isinstance(outcome, Failure):
         s.fail(fam, outcome)
         return
-    priced = list(self_hosted(outcome, s.res, s.catalog, book.tco, book))
+    priced = list(self_hosted(outcome, s.res, s.catalog, book))
     if not priced:
         s.fail(fam, Failure("availability", f"{unpriced(s.res)} for {fam.gpu}", 0.0, gpu=fam.gpu))
     s.candidates.extend(priced)
