@@ -1,7 +1,7 @@
 """Instructions executed by one cold CLI start (valgrind --tool=cachegrind), a timing-noise-free
 measure of start-up plus search work for comparing two versions on a shared, noisy machine.
 
-Needs valgrind on PATH. Bytecode as `pip install .` leaves it (bench/cold_start.py).
+Needs valgrind on PATH. On the wheel `pip install .` installs (bench/cold_start.py).
 
     .venv/bin/python bench/cold_instructions.py [--requests 0,2]
 """
@@ -13,9 +13,8 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
-from cold_start import compiled_env
+from cold_start import installed_cli
 from solver_speed import REQUESTS
 
 
@@ -27,12 +26,12 @@ def main() -> None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         sys.exit("valgrind is not on PATH")
-    exe = shutil.which("qwen-plan", path=str(Path(sys.executable).parent)) or "qwen-plan"
-    with compiled_env([exe, *REQUESTS[0], "--format", "json"]) as env:
+    with installed_cli() as cli:
         for i in (int(x) for x in args.requests.split(",")):
             req = REQUESTS[i]
             out = subprocess.run([valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-                                  exe, *req, "--format", "json"], capture_output=True, text=True, env=env, check=True)
+                                  cli.exe, *req, "--format", "json"], capture_output=True, text=True, env=cli.env,
+                                 cwd=cli.cwd, check=True)
             refs = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr)
             assert refs is not None, out.stderr[-500:]
             print(f"{' '.join(req):55} {int(refs.group(1).replace(',', '')) / 1e9:7.3f} G instructions")

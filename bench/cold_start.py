@@ -1,8 +1,10 @@
-"""The environment a cold CLI start is timed in: compiled bytecode, as `pip install .` leaves it.
+"""What a cold CLI start is timed on: the wheel `pip install .` builds, installed as it installs it.
 
-An editable install under PYTHONDONTWRITEBYTECODE=1 (this workplace sets it) recompiles every
-module on each start, which no installed user sees. The bytecode goes to a fresh temporary folder
-(PYTHONPYCACHEPREFIX) and is written by one untimed run of the command.
+The wheel carries compiled bytecode (pip compiles on install) and the pre-validated catalog
+snapshot its build hook makes (planner/catalog/snapshot.py); an editable install has neither,
+so timing one measures work no installed user does. The wheel is built from this checkout and
+installed, without dependencies, into a fresh temporary folder placed first on PYTHONPATH; the
+runs start in that folder, so no checkout shadows it.
 """
 
 from __future__ import annotations
@@ -10,18 +12,35 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Installed:
+    exe: str
+    env: dict[str, str]
+    cwd: str
 
 
 @contextmanager
-def compiled_env(warm_up: Sequence[str]) -> Iterator[dict[str, str]]:
-    pycache = tempfile.mkdtemp(prefix="qwen-plan-bench-pyc-")
-    env = {**os.environ, "PYTHONPYCACHEPREFIX": pycache}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+def installed_cli() -> Iterator[Installed]:
+    tmp = tempfile.mkdtemp(prefix="qwen-plan-bench-")
     try:
-        subprocess.run(list(warm_up), capture_output=True, env=env, check=True)
-        yield env
+        pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
+        subprocess.run([*pip, "wheel", "--no-deps", "-w", tmp, str(ROOT)], check=True, capture_output=True)
+        (wheel,) = Path(tmp).glob("qwen_plan-*.whl")
+        site = Path(tmp) / "site"
+        subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True,
+                       capture_output=True)
+        env = {**os.environ, "PYTHONPATH": str(site)}
+        env.pop("QWEN_PLAN_CATALOG", None)
+        yield Installed(str(site / "bin" / "qwen-plan"), env, tmp)
     finally:
-        shutil.rmtree(pycache, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)

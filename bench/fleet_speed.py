@@ -3,8 +3,8 @@
 Writes generated fleet files into a fresh temporary folder, runs the installed `qwen-plan fleet`
 in a fresh process for each (median of --repeat runs), then times the stages in-process: planning
 each workload alone (the solver's search), building the columns, and the integer program.
-Target: under 2 s for 10 workloads from a cold start (compiled bytecode, as `pip install .` leaves
-the package: bench/cold_start.py).
+Target: under 2 s for 10 workloads from a cold start (the wheel `pip install .` builds and installs:
+bench/cold_start.py).
 
     .venv/bin/python bench/fleet_speed.py [--repeat 3] [--sizes 3,10,30]
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import shutil
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from cold_start import compiled_env
+from cold_start import installed_cli
 
 TASKS = ("chat", "coding", "docs", "agentic", "math", "vision")
 RATES = (0.2, 0.5, 1.0, 2.0, 5.0)
@@ -45,7 +44,6 @@ def main() -> None:
     ap.add_argument("--sizes", default="3,10,30")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    exe = shutil.which("qwen-plan", path=str(Path(sys.executable).parent)) or "qwen-plan"
     from planner.catalog import load_catalog
     from planner.fleet import parse_fleet
     from planner.fleet.columns import columns, plan_alone, server_costs
@@ -55,22 +53,22 @@ def main() -> None:
     catalog = load_catalog()
     print(f"{'workloads':>9} {'cold CLI s (median)':>20} {'max':>7} {'alone s':>8} {'columns s':>10} "
           f"{'MILP s':>7} {'columns':>8} {'$/month':>10} {'alone $/month':>14}")
-    with tempfile.TemporaryDirectory(prefix="fleet-speed-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="fleet-speed-") as tmp, installed_cli() as cli:
         for n in sizes:
             doc = fleet_doc(n)
             path = Path(tmp) / f"fleet-{n}.yaml"
             path.write_text(yaml.safe_dump(doc), encoding="utf-8")
             times: list[float] = []
             plan: dict[str, Any] = {}
-            with compiled_env([exe, "fleet", str(path), "--format", "json"]) as env:
-                for _ in range(args.repeat):
-                    t = time.perf_counter()
-                    out = subprocess.run([exe, "fleet", str(path), "--format", "json"], capture_output=True,
-                                         text=True, env=env, check=False)
-                    times.append(time.perf_counter() - t)
-                    if out.returncode != 0:
-                        sys.exit(f"fleet of {n} failed: {out.stderr.strip()}")
-                    plan = json.loads(out.stdout)
+            run = [cli.exe, "fleet", str(path), "--format", "json"]
+            subprocess.run(run, capture_output=True, env=cli.env, cwd=cli.cwd, check=False)  # warm-up
+            for _ in range(args.repeat):
+                t = time.perf_counter()
+                out = subprocess.run(run, capture_output=True, text=True, env=cli.env, cwd=cli.cwd, check=False)
+                times.append(time.perf_counter() - t)
+                if out.returncode != 0:
+                    sys.exit(f"fleet of {n} failed: {out.stderr.strip()}")
+                plan = json.loads(out.stdout)
             spec = parse_fleet(doc, catalog)
             t0 = time.perf_counter()
             spaces = Spaces()

@@ -16,6 +16,7 @@ from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from planner.catalog import snapshot
 from planner.catalog.integrity import ValidationReport, check_references, coverage_warnings
 from planner.catalog.lookup import Catalog
 from planner.catalog.schema import (
@@ -28,6 +29,7 @@ from planner.catalog.schema import (
     TaskSpec,
     TcoAssumptions,
 )
+from planner.catalog.snapshot import catalog_files
 from planner.catalog.yaml_io import data_dir, read_yaml
 from planner.errors import CatalogError
 
@@ -138,8 +140,7 @@ class _Builder:
                 "catalog folder not found"
             self._fail(CatalogError(f"{flag}{root}: {what}"))
             return
-        files = sorted([*root.rglob("*.yaml"), *root.rglob("*.yml")])
-        for path in files:
+        for path in catalog_files(root):
             self.add_file(path, overlay)
 
 
@@ -184,11 +185,28 @@ def _did_you_mean(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
 
 def _builder(overlay: Path | str | None, embedded: Path | None, errors: list[str] | None) -> _Builder:
     b = _Builder(errors=errors)
-    b.add_dir(embedded or data_dir("catalogs"), overlay=False)
+    root = embedded or data_dir("catalogs")
+    snap = snapshot.load(root)
+    if snap is None:
+        b.add_dir(root, overlay=False)
+    else:  # built from exactly these files (planner/catalog/snapshot.py)
+        b.entries = {section: dict(snap.entries.get(section, {})) for section in SECTIONS}
+        b.origin = dict(snap.origin)
+        b.tco = snap.tco  # type: ignore[assignment]
     overlay = overlay or os.environ.get(ENV_OVERLAY) or None
     if overlay:
         b.add_dir(Path(overlay), overlay=True)
     return b
+
+
+def embedded_snapshot(root: Path) -> bytes:
+    """The snapshot of the catalog folder `root` (the wheel's build hook writes it beside the folder)."""
+    b = _Builder()
+    b.add_dir(root, overlay=False)
+    problems = check_references(_assemble(b))  # the checks of a load: a snapshot is only of a valid catalog
+    if problems:
+        raise CatalogError(problems[0])
+    return snapshot.dump(snapshot.Snapshot(b.entries, b.origin, b.tco), root)
 
 
 def _assemble(b: _Builder) -> Catalog:

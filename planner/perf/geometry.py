@@ -77,8 +77,25 @@ def _vision_params(h: int, inter: int, depth: int, patch: int, temporal: int, me
     return float(blocks + patch_embed + merged * merged + merged * out)
 
 
+_DERIVED: dict[int, tuple[ModelSpec, Geometry]] = {}
+
+
 def geometry(model: ModelSpec) -> Geometry:
-    """Derive the numbers the roofline needs; raises RequestError for hosted-only models."""
+    """Derive the numbers the roofline needs; raises RequestError for hosted-only models.
+
+    Memoised per catalog entry (a search asks once per configuration, thousands of times per model):
+    the entry is kept with its geometry, so its id cannot be reused while the entry exists."""
+    hit = _DERIVED.get(id(model))
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    g = _derive(model)
+    if len(_DERIVED) >= 256:  # catalogs loaded again and again (tests): entries of old ones go
+        _DERIVED.clear()
+    _DERIVED[id(model)] = (model, g)
+    return g
+
+
+def _derive(model: ModelSpec) -> Geometry:
     arch, params = model.architecture, model.params
     if arch is None or params is None:
         raise RequestError(f"model: {model.id!r} has no published architecture (hosted only); "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from planner import perf
@@ -124,6 +125,8 @@ def size_on(cfg: Config, res: Resolved, lad: Ladder) -> Sized | Failure:
         return lad.failure
     best: Sized | None = None
     for r in lad.rungs:
+        if best is not None and _cannot_win(r, best, res):
+            continue
         sized = _sized(cfg, res, r.batch, r.ttft_ms, r.tpot_ms, r.service_s, r.wait_budget_s)
         if sized is not None and (best is None or _better(sized, best, res.has_load)):
             best = sized
@@ -172,6 +175,17 @@ def _sized(
         return Sized(cfg, batch, ttft + wait * 1000.0, tpot, n, load, service_s, wait_budget_s)
     capacity = queueing.max_rps(batch, service_s, wait_budget_s)
     return Sized(cfg, batch, ttft, tpot, 1, capacity, service_s, wait_budget_s)
+
+
+def _cannot_win(r: Rung, best: Sized, res: Resolved) -> bool:
+    """True when the rung's stability bound already loses to `best` (so its queue need not be sized):
+    no open queue sustains its slots' service rate, or needs fewer replicas than that rate implies."""
+    if res.concurrency is not None:
+        return False  # closed loops are sized without a queue search
+    load = res.sizing_rps
+    if load is None:
+        return r.batch / r.service_s < best.capacity_rps
+    return max(1, math.ceil(load * r.service_s / r.batch)) > best.replicas
 
 
 def _better(a: Sized, b: Sized, has_load: bool) -> bool:

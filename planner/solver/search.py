@@ -37,10 +37,15 @@ def search(res: Resolved, catalog: Catalog, tco: TcoInputs) -> Search:
     # Configurations no allowed offer can price: sized only if nothing else is, where the reason
     # "meets the targets, but nobody sells it on these terms" is what the user needs to hear.
     unsellable: list[tuple[Family, Config]] = []
+    # MTP drafts only add memory (their weights, KV and state slots): once a family's TP size fails
+    # memory, its longer drafts (generated next) fail it by more, which changes no reported reason.
+    short: tuple[Family, int] | None = None
     for fam, cfg in configurations(res, catalog) if res.deploys - {"api"} else ():
         s.evaluated += 1
         if isinstance(cfg, Problem):
             s.fail(fam, _failure(cfg))
+            continue
+        if cfg.mtp and short == (fam, cfg.tp):
             continue
         if fam.model not in too_long:
             too_long[fam.model] = context_problem(cfg.model, res.workload.input_tokens + res.osl)
@@ -48,7 +53,8 @@ def search(res: Resolved, catalog: Catalog, tco: TcoInputs) -> Search:
         if reason:
             s.fail(fam, Failure("context", reason, 0.0))
         elif book.can_host(cfg.gpu.id, cfg.tp):
-            _size_and_price(s, fam, cfg, book)
+            failure = _size_and_price(s, fam, cfg, book)
+            short = (fam, cfg.tp) if failure is not None and failure.constraint == "memory" else None
         else:
             unsellable.append((fam, cfg))
     sized_any = bool(s.candidates)
@@ -66,15 +72,17 @@ def search(res: Resolved, catalog: Catalog, tco: TcoInputs) -> Search:
     return s
 
 
-def _size_and_price(s: Search, fam: Family, cfg: Config, book: PriceBook) -> None:
+def _size_and_price(s: Search, fam: Family, cfg: Config, book: PriceBook) -> Failure | None:
+    """Size and price one configuration; the performance failure that stopped it, if one did."""
     outcome = size(cfg, s.res)
     if isinstance(outcome, Failure):
         s.fail(fam, outcome)
-        return
+        return outcome
     priced = list(self_hosted(outcome, s.res, s.catalog, book))
     if not priced:
         s.fail(fam, Failure("availability", f"{unpriced(s.res)} for {fam.gpu}", 0.0, gpu=fam.gpu))
     s.candidates.extend(priced)
+    return None
 
 
 def unpriced(res: Resolved) -> str:
