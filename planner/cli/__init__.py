@@ -6,6 +6,7 @@ import ast
 import importlib
 import importlib.util
 import io
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,11 @@ import click
 from planner import __version__
 from planner.errors import EnvironmentFailure, PlannerError, os_failure
 from planner.errors import one_line as _line
+
+# pydantic looks for plugins (observability hooks) in every installed distribution's entry points
+# before its first validation: 0.06-0.1 s of each start, for hooks a CLI never uses. A user who sets
+# the variable keeps theirs (pydantic reads it at that first validation, after this import).
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 # subcommand name -> module under planner.cli exposing `command`
 SUBCOMMANDS = {

@@ -50,7 +50,8 @@ def pareto_png(proc: Procurement) -> bytes:
 
 
 def pareto_figure(proc: Procurement) -> Figure:
-    """Monthly cost (x) against p95 TPOT (y), colour = quality; the cost/latency front drawn as a step.
+    """Monthly cost (x) against p95 TPOT (y) with its p10–p90 band, colour = quality; the cost/latency
+    front drawn as a step.
 
     Options whose plotted price is stale say so next to their number, with the legend explaining it.
     """
@@ -63,13 +64,22 @@ def pareto_figure(proc: Procurement) -> Figure:
         qmin, qmax = min(qualities), max(qualities)
         if qmax - qmin < 1e-9:
             qmin, qmax = qmin - 1, qmax + 1
-        top = max((h.tpot_ms for _, h in hosted), default=50.0)
+        top = max((max(h.tpot_ms, h.bands.tpot_ms[1] if h.bands else 0.0) for _, h in hosted), default=50.0)
         if hosted:
             xs = [max(h.monthly_cost_usd, 1e-2) for _, h in hosted]
             ys = [h.tpot_ms for _, h in hosted]
             sc = ax.scatter(xs, ys, c=[h.quality for _, h in hosted], cmap="viridis", vmin=qmin,
                             vmax=qmax, s=70, edgecolors="#333333", zorder=3)
             fig.colorbar(sc, ax=ax, label="task quality score")
+            banded = [(x, h.tpot_ms, h.bands.tpot_ms) for x, (_, h) in zip(xs, hosted, strict=True) if h.bands]
+            if banded:
+                # The p10–p90 band of each prediction (clipped at the point: sized above the median, the
+                # point may sit near an end of the band).
+                below = [max(b[1] - b[2][0], 0.0) for b in banded]
+                above = [max(b[2][1] - b[1], 0.0) for b in banded]
+                ax.errorbar([b[0] for b in banded], [b[1] for b in banded], yerr=[below, above],
+                            fmt="none", ecolor="#555555", elinewidth=1, capsize=3, zorder=2.5,
+                            label="p10–p90 TPOT band")
             front: list[tuple[float, float]] = []
             for x, y in sorted(zip(xs, ys, strict=True)):
                 if not front or y < front[-1][1]:

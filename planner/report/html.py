@@ -12,6 +12,7 @@ from planner import __version__
 from planner.catalog import data_dir
 from planner.fmt import DASH, num, tokens, usd
 from planner.plan import Plan, SelfHosted
+from planner.report.bands import OptionBands, option_bands
 from planner.report.charts import cost_vs_load_png, pareto_png
 from planner.report.procurement import Option, OptionCosts, Procurement, way_of_paying
 from planner.terms import commit_phrase
@@ -28,6 +29,24 @@ def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+def _band_text(b: OptionBands) -> str:
+    """The error band's provenance, and why it is missing or widened."""
+    if b.regime is None:
+        return b.note
+    text = f"p10–p90 of the cross-validated model error, {b.regime} regime"
+    return f"{text}; {b.note}" if b.note else text
+
+
+def _band_pairs(o: Option) -> list[tuple[str, str]]:
+    b = option_bands(o)
+    if not isinstance(o, SelfHosted):
+        return [("p95 TTFT / TPOT", "the provider's (not modelled)"), ("Error band", b.note)]
+    tps = b.output_tokens_per_s
+    return [("p95 TTFT", b.ttft_ms.text("ms")), ("p95 TPOT", b.tpot_ms.text("ms")),
+            ("Output tokens/s per replica", f"p10–p90 {tps.range_text()} tok/s" if tps.band else DASH),
+            ("Error band", _band_text(b))]
+
+
 def _option_pairs(o: Option) -> list[tuple[str, str]]:
     pairs = [("Model", o.model), ("Deploy", way_of_paying(o))]
     if isinstance(o, SelfHosted):
@@ -37,10 +56,7 @@ def _option_pairs(o: Option) -> list[tuple[str, str]]:
                   ("Batch per replica", str(o.batch_per_replica))]
     pairs += [("Monthly cost", usd(o.monthly_cost_usd, 2)),
               ("Cost per M output tokens", usd(o.usd_per_million_tokens, 2))]
-    if isinstance(o, SelfHosted):
-        pairs += [("p95 TTFT", f"{num(o.ttft_ms)} ms"), ("p95 TPOT", f"{num(o.tpot_ms, 2)} ms")]
-    else:
-        pairs += [("p95 TTFT / TPOT", "the provider's (not modelled)")]
+    pairs += _band_pairs(o)
     pairs += [("Capacity", f"{num(o.capacity_rps, 3)} req/s, {tokens(o.capacity_tokens_per_day)} tokens/day"),
               ("Priced at", f"{num(o.priced_rps, 3)} req/s ({o.priced_basis})"),
               ("Quality", num(o.quality, 2)),
@@ -79,11 +95,13 @@ def _option_summary(o: OptionCosts, refs: dict[str, int]) -> dict[str, Any]:
                          f"+ {usd(ln.power_monthly, 2)} energy + {usd(ln.colo_monthly, 2)} colocation "
                          f"+ {usd(ln.ops_monthly, 2)} operations ({num(ln.it_kw)} kW IT load).")
     w = o.workload
+    band = option_bands(opt)
     return {
         "index": o.index, "label": o.label, "recommended": o.recommended, "way": way_of_paying(opt),
         "monthly": usd(opt.monthly_cost_usd, 2), "per_m": usd(opt.usd_per_million_tokens, 2),
-        "ttft": num(opt.ttft_ms) if isinstance(opt, SelfHosted) else DASH,
-        "tpot": num(opt.tpot_ms, 2) if isinstance(opt, SelfHosted) else DASH, "quality": num(opt.quality, 2),
+        "ttft": band.ttft_ms.text(""), "tpot": band.tpot_ms.text(""),  # `—` for an API: latency not modelled
+        "tps_band": band.output_tokens_per_s.range_text(), "band": _band_text(band),
+        "widened": bool(band.widened), "quality": num(opt.quality, 2),
         "stale": bool(stale_rows), "stale_text": f"STALE: {stale_text}" if stale_rows else DASH,
         "buy_vs_rent": bvr, "breakeven": be,
         "rows": _rows(o, refs), "onprem_detail": onprem_detail,
@@ -92,6 +110,15 @@ def _option_summary(o: OptionCosts, refs: dict[str, int]) -> dict[str, Any]:
                      f"{tokens(w.input_tokens_month)} input + {tokens(w.output_tokens_month)} output "
                      "tokens/month"),
     }
+
+
+def _band_caption(plan: Plan) -> str:
+    q = plan.request.confidence
+    return ("TTFT and TPOT are the predicted p95 at the sized load" + (f", sized at the {q:g} quantile of the "
+            "model's measured error" if q != 0.5 else "") + "; in brackets, and for throughput, the p10–p90 band "
+            "of what a replica like this measured where the model predicted these numbers (the cross-validated "
+            "error of the option's concurrency regime, widened outside the measured range, with the reason "
+            "given). A hosted API's latency is its provider's published median: no band is available for it.")
 
 
 def html_text(plan: Plan, proc: Procurement) -> str:
@@ -136,6 +163,7 @@ def html_text(plan: Plan, proc: Procurement) -> str:
         "load_png": _data_uri(load_png) if load_png else None, "load_caption": load_caption,
         "load_missing": "no self-hosted option with a load to scale",
         "options": [_option_summary(o, refs) for o in proc.options],
+        "band_caption": _band_caption(plan),
         "sensitivity": [{"load": f"{p.multiplier:g}×", "summary": p.summary, "monthly": usd(p.monthly_usd, 2)}
                         for p in proc.sensitivity],
         "assumptions": assumptions,

@@ -20,6 +20,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.cost.lines import ApiLine, CloudLine, OnpremLine
+from planner.report.bands import option_bands
 from planner.report.procurement import OptionCosts, Procurement, way_of_paying
 from planner.report.xlsx_values import cached_values, with_cached
 from planner.terms import COMMITS, commit_basis
@@ -276,13 +277,28 @@ def _min_of(sheet: str, col: str, rows: list[int]) -> str:
 CLOUD_BASES = tuple(commit_basis(c) for c in COMMITS)
 
 
+# The option's predictions beside their p10–p90 error band: plain values from the Plan (no formula: no
+# input of the workbook moves them). Blank for a hosted API, whose note says why.
+BAND_HEADER = ("p95 TTFT ms", "TTFT p10 ms", "TTFT p90 ms", "p95 TPOT ms", "TPOT p10 ms", "TPOT p90 ms",
+               "Output tok/s per replica p10", "Output tok/s per replica p90", "Error band regime",
+               "Error band note")
+_BAND_FORMATS = ('#,##0.0',) * 3 + ('#,##0.00',) * 3 + ('#,##0.0',) * 2
+
+
 def summary_header(basis: str) -> tuple[str, ...]:
     """Summary column titles; `basis` is the cloud basis buy-vs-rent compares against."""
     return ("#", "Option", "Solver's way of paying", "Solver's choice monthly USD",
             *(f"Cheapest cloud {b} monthly USD" for b in CLOUD_BASES),
             "On-prem capex USD", "On-prem monthly USD", "Cheapest API monthly USD",
             f"Buy beats rent after (months, vs {basis} cloud)", "API break-even (M tokens/month)",
-            "Stale prices")
+            "Stale prices", *BAND_HEADER)
+
+
+def _band_values(o: OptionCosts) -> list[Any]:
+    b = option_bands(o.option)
+    values: list[Any] = [v for p in (b.ttft_ms, b.tpot_ms) for v in (p.value, *(p.band or (None, None)))]
+    values += list(b.output_tokens_per_s.band or (None, None))
+    return [*values, b.regime, b.note or None]
 
 
 def _summary(ws: Worksheet, proc: Procurement, sheets: list[dict[str, Any]]) -> None:
@@ -290,8 +306,9 @@ def _summary(ws: Worksheet, proc: Procurement, sheets: list[dict[str, Any]]) -> 
     s.heading("Procurement summary", TITLE)
     basis = commit_basis(proc.commit)
     s.heading(f"Prices checked on {proc.as_of}; cloud basis for buy-vs-rent: {basis}; on-prem "
-              f"{proc.tco.years:g}-year depreciation (see {ASSUMPTIONS}). Every figure below is a formula "
-              "over the option sheets.")
+              f"{proc.tco.years:g}-year depreciation (see {ASSUMPTIONS}). Every cost figure below is a "
+              "formula over the option sheets; latency and throughput are the plan's predictions with the "
+              "p10–p90 band of their cross-validated model error.")
     s.skip()
     head = summary_header(basis)
     hr = s.row
@@ -338,14 +355,21 @@ def _summary(ws: Worksheet, proc: Procurement, sheets: list[dict[str, Any]]) -> 
             values.append("")
         stale_kinds = sorted({cr.line.kind for cr in o.rows if cr.line.stale})
         values.append(f"STALE ({', '.join(stale_kinds)})" if stale_kinds else "")
+        stale_col = len(values)
         for col, v in enumerate(values, start=1):
             c = text_cell(ws, row, col, v) if col in (2, 3) else ws.cell(row, col, v)
             if 4 <= col <= 10:
                 c.number_format = USD
             if col in (11, 12):
                 c.number_format = '#,##0.0' if col == 11 else '#,##0'
-            if stale_kinds and col == len(values):
+            if stale_kinds and col == stale_col:
                 c.fill = STALE_FILL
+        for col, v in enumerate(_band_values(o), start=stale_col + 1):
+            if v is None:
+                continue
+            c = text_cell(ws, row, col, v)
+            if col - stale_col <= len(_BAND_FORMATS):
+                c.number_format = _BAND_FORMATS[col - stale_col - 1]
     s.row = hr + 2 + len(proc.options)
     stale = proc.stale
     s.heading("Stale prices (older than 12 months):" if stale else "No stale prices (all within 12 months).")
@@ -361,8 +385,8 @@ def _summary(ws: Worksheet, proc: Procurement, sheets: list[dict[str, Any]]) -> 
             c = ws.cell(s.row, 4, p.monthly_usd if p.monthly_usd is not None else "infeasible")
             c.number_format = USD
             s.row += 1
-    for letter, width in zip("ABCDEFGHIJKLM", (4, 70, 36, 16, 16, 16, 16, 16, 16, 16, 14, 18, 16),
-                             strict=True):
+    for letter, width in zip("ABCDEFGHIJKLMNOPQRSTUVW",
+                             (4, 70, 36, 16, 16, 16, 16, 16, 16, 16, 14, 18, 16, *(12,) * 8, 18, 60), strict=True):
         ws.column_dimensions[letter].width = width
 
 
@@ -433,4 +457,4 @@ def write_xlsx(proc: Procurement, path: Path | str) -> None:
     Path(path).write_bytes(xlsx_bytes(proc))
 
 
-__all__ = ["CLOUD_BASES", "SUMMARY_HEADER", "sheet_name", "summary_header", "write_xlsx", "xlsx_bytes"]
+__all__ = ["BAND_HEADER", "CLOUD_BASES", "SUMMARY_HEADER", "sheet_name", "summary_header", "write_xlsx", "xlsx_bytes"]
