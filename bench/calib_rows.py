@@ -100,6 +100,39 @@ def _engine(text: str) -> Engine | None:
     return None
 
 
+def engine_version(engine: str, version: str) -> str | None:
+    """The SGLang or vLLM release a row names (`lmsysorg/sglang:v0.5.6-cu129` -> `0.5.6`), so the row is
+    evaluated with that release's defaults (planner/perf/engines.yaml `by_version`). None for rows run
+    on other engines (TRT-LLM, NIM, ATOM: modelled with vLLM's defaults) or naming no release (`main`,
+    nightly images): those get the pinned release's."""
+    if not ("SGLang" in engine or engine.startswith(("vLLM", "Dynamo + vLLM"))):
+        return None
+    m = re.search(r"(?<![\d.])0\.\d+(?:\.\d+)?", version)
+    return m.group(0) if m else None
+
+
+# Launch flags a row's notes quote (SGLang / vLLM spelling) -> the engine settings they replace.
+ENGINE_FLAGS: list[tuple[str, tuple[str, ...], type]] = [
+    (r"mem-fraction(?:-static)?[ =]([0-9.]+)|--gpu-memory-utilization[ =]([0-9.]+)", ("gpu_memory_utilization",),
+     float),
+    (r"max-running-requests[ =](\d+)|--max-num-seqs[ =](\d+)", ("max_num_seqs", "small_max_num_seqs"), int),
+    (r"chunked-prefill(?:-size)?[ =](\d+)|max-num-batched-tokens[ =](\d+)", ("chunk_tokens", "small_chunk_tokens"),
+     int),
+]
+
+
+def engine_args(notes: str) -> tuple[tuple[str, float], ...]:
+    """The engine settings the measured deployment launched with, where its notes say (the model's
+    defaults otherwise): `--mem-fraction-static 0.8` -> (("gpu_memory_utilization", 0.8),)."""
+    out: list[tuple[str, float]] = []
+    for pattern, fields, kind in ENGINE_FLAGS:
+        m = re.search(pattern, notes)
+        if m:
+            value = kind(next(g for g in m.groups() if g).rstrip("."))
+            out += [(f, value) for f in fields]
+    return tuple(out)
+
+
 def _batch(text: str, notes: str) -> tuple[int, bool] | None:
     """(concurrency, is_burst) — a burst means every request was sent at once."""
     n = _num(text)
@@ -192,7 +225,8 @@ def load_cases(cat: Catalog | None = None, path: Path = DATA) -> tuple[list[Case
             skipped[rid] = "no steady-state metric (none reported, or a variable-length burst)"
             continue
         cfg = Config(model=model, gpu=cat.gpus[gpu_id], precision=prec, tp=int(tp), ep=ep, kv_dtype=kv,
-                     engine=engine, mtp=mtp[0], mtp_acceptance=mtp[1])
+                     engine=engine, mtp=mtp[0], mtp_acceptance=mtp[1],
+                     engine_version=engine_version(r["engine"], r["engine_version"]), engine_args=engine_args(notes))
         label = f"{mid}/{gpu_id}/{prec}/tp{int(tp)}/{engine}"
         cases.append(Case(rid, label, cfg, Shape(isl=int(isl), osl=int(osl)), max(int(conc / replicas), 1),
                           tpot, ttft, thr / replicas if thr else None, cat.gpus[gpu_id].family,

@@ -82,12 +82,27 @@ def write(consts: Constants, families: list[str], n_cases: int, err: dict[str, E
     print(f"wrote {OUT}")
 
 
+def identified_global_params(cases: Sequence[Case]) -> list[calib.Param]:
+    """The global constants these rows can pin. An engine's request cost shows only in TTFT (Little's-law
+    throughput subtracts it), its TP-group cost only in TTFT at tp > 1: without such rows (a fold that holds
+    out the only source of that engine's TTFTs) the fit would drift along a flat direction."""
+    ttft = {c.cfg.engine for c in cases if c.ttft_ms}
+    multi = {c.cfg.engine for c in cases if c.ttft_ms and c.cfg.tp > 1}
+    return [p for p in calib.global_params(ENGINES) if len(parts := p.name.split(".")) == 1
+            or (parts[0] == "request_overhead_ms" and parts[1] in ttft) or (parts[0] != "request_overhead_ms"
+                                                                             and parts[1] in multi)]
+
+
 def fit(cases: list[Case], base: Constants, neutral: bool = False) -> Constants:
     """The plain robust fit (no prior) of every family present in `cases` plus the global constants,
     by planner.calibrate.fit. Families without rows keep the fallback family's fitted values (how the
     planner serves ampere/ada). `neutral`: start from FIT_NEUTRAL, not the shipped values."""
     families = sorted({c.family for c in cases})
-    params = calib.family_params(families) + calib.global_params(ENGINES)
+    params = calib.family_params(families) + identified_global_params(cases)
+    if neutral:
+        # What the rows cannot pin stays neutral too, not at the shipped value (fitted on every row).
+        fixed = [p for p in calib.global_params(ENGINES) if p not in params]
+        base = calib.with_values(base, fixed, [calib.neutral(p.name) for p in fixed])
     start = calib.neutral_start(params) if neutral else None
     best = calib.fit([point(c) for c in cases], base, params, start=start).constants
     fb = best.families.get(base.fallback_family) or next(iter(best.families.values()))

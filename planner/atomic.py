@@ -19,9 +19,9 @@ its run lives, so the next run to the same folder can tell a stale temp from a l
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -199,21 +199,25 @@ _RENAME_EXCHANGE = 2
 _UNSUPPORTED = (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP)
 
 
+@functools.cache
 def _libc_renameat2() -> Any:
+    # ctypes is loaded only when something is written (--out): a plan printed to stdout never needs it.
+    import ctypes
+
     try:
         return ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):  # not glibc >= 2.28, or not Linux
         return None
 
 
-_renameat2 = _libc_renameat2()
-
-
 def _rename2(src: Path, dst: Path, flags: int) -> int:
     """renameat2(src, dst, flags): 0, or the errno (ENOSYS/EINVAL where unsupported)."""
-    if _renameat2 is None:
+    renameat2 = _libc_renameat2()
+    if renameat2 is None:
         return errno.ENOSYS
-    rc = _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), flags)
+    import ctypes
+
+    rc = renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), flags)
     return 0 if rc == 0 else ctypes.get_errno()
 
 

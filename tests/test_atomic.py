@@ -137,7 +137,7 @@ def test_a_folder_appearing_mid_write_survives(
 ) -> None:
     """Failure 2: it used to be moved aside and deleted, even without --force."""
     if not renameat2:
-        monkeypatch.setattr(atomic, "_renameat2", None)
+        monkeypatch.setattr(atomic, "_libc_renameat2", lambda: None)
     out = tmp_path / "o"
     _appear_during_fill(monkeypatch, out, _user_folder)
     with pytest.raises(RequestError, match=r"appeared while qwen-plan was writing|refusing to replace"):
@@ -151,7 +151,7 @@ def test_force_replaces_output_that_appeared_mid_write_if_it_is_ours(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, renameat2: bool
 ) -> None:
     if not renameat2:
-        monkeypatch.setattr(atomic, "_renameat2", None)
+        monkeypatch.setattr(atomic, "_libc_renameat2", lambda: None)
     out = tmp_path / "o"
     fired: list[bool] = []
 
@@ -172,7 +172,7 @@ def test_concurrent_writers_to_one_new_folder_have_one_winner(
 ) -> None:
     """All writers pass the existence check before any renames (a barrier in the middle of the write)."""
     if not renameat2:
-        monkeypatch.setattr(atomic, "_renameat2", None)
+        monkeypatch.setattr(atomic, "_libc_renameat2", lambda: None)
     n = 4
     barrier = threading.Barrier(n, timeout=30)
     real = atomic._fill

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import stat
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +63,7 @@ _YAML_LOADER = _UniqueKeyLoader
 
 def data_dir(kind: str) -> Path:
     """Folder of packaged data (`catalogs` or `templates`), wheel or source tree."""
-    packaged = Path(str(resources.files("planner"))) / "_data" / kind
+    packaged = Path(__file__).resolve().parents[1] / "_data" / kind  # the wheel installs files, not a zip
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / kind

@@ -275,7 +275,7 @@ def engine_settings(cfg: Config) -> EngineSettings:
     room = p.kv_room()
     longest = int(room // per_token) if per_token > 0 and room > 0 else 0
     return EngineSettings(
-        gpu_memory_utilization=constants().engines[cfg.engine].gpu_memory_utilization,
+        gpu_memory_utilization=p.eng.gpu_memory_utilization,
         max_num_batched_tokens=int(p.chunk),
         max_context_tokens=longest,
     )

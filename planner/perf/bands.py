@@ -97,7 +97,7 @@ class Bands:
 @functools.cache
 def band_data() -> BandData:
     text = (resources.files("planner.perf") / "bands.yaml").read_text(encoding="utf-8")
-    d: Any = yaml.safe_load(text)
+    d: Any = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when present
     try:
         qs = tuple(float(q) for q in d["quantiles"])
         regimes = {(m, k): Regime(int(v["rows"]), qs, tuple(float(r) for r in v["ratio"]))

@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 import dataclasses
 import functools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -13,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from planner.errors import CatalogError
+from planner.errors import CatalogError, RequestError
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,45 @@ class EngineConsts:
     """GPUs with less usable memory get the smaller defaults below (vLLM: < 70 GiB)."""
     small_max_num_seqs: int = 0
     small_chunk_tokens: int = 0
+
+
+Version = tuple[int, ...]
+_VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+_BOUND = re.compile(r"^\s*(<=|>=|<|>|==)\s*(\d+(?:\.\d+)*)\s*$")
+
+
+def parse_version(text: str) -> Version:
+    """`0.5.8.post1` -> (0, 5, 8); `0.23` -> (0, 23, 0). Raises ValueError on text without one."""
+    m = _VERSION.search(text)
+    if m is None:
+        raise ValueError(f"not a version: {text!r}")
+    return tuple(int(g or 0) for g in m.groups())
+
+
+_OPS = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
+        ">=": lambda a, b: a >= b, "==": lambda a, b: a == b}
+
+
+@dataclass(frozen=True)
+class VersionRule:
+    """Engine defaults of a range of older releases (engines.yaml `by_version`), e.g. `>=0.5.6,<0.5.14`."""
+
+    bounds: tuple[tuple[str, Version], ...]
+    consts: EngineConsts
+
+    def matches(self, version: Version) -> bool:
+        return all(_OPS[op](version, v) for op, v in self.bounds)
+
+
+def _bounds(spec: str) -> tuple[tuple[str, Version], ...]:
+    out = []
+    for part in spec.split(","):
+        m = _BOUND.match(part)
+        if m is None:
+            raise CatalogError(f"planner/perf/engines.yaml: by_version `versions` {spec!r}: "
+                               "expected comparisons like `>=0.5.6,<0.5.14`")
+        out.append((m.group(1), parse_version(m.group(2))))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -113,6 +153,18 @@ class Constants:
     """The calibration profile in force (one line naming it), None for the shipped constants alone."""
     calibration_families: frozenset[str] | None = None
     """The GPU families that profile calibrated."""
+    engine_versions: dict[str, tuple[VersionRule, ...]] = dataclasses.field(default_factory=dict)
+    """Per engine, the defaults of older releases where they differ from the pinned one (first match wins)."""
+
+    def engine(self, name: str, version: str | None = None) -> EngineConsts:
+        """The engine's defaults at `version` (None: the pinned release that plans deploy)."""
+        if version is None:
+            return self.engines[name]
+        try:
+            v = parse_version(version)
+        except ValueError:
+            raise RequestError(f"engine_version: expected a release number like 0.5.15 (got {version!r})") from None
+        return next((r.consts for r in self.engine_versions.get(name, ()) if r.matches(v)), self.engines[name])
 
     def family(self, name: str) -> FamilyEff:
         eff = self.families.get(name)
@@ -124,7 +176,8 @@ class Constants:
 
 def _read(name: str) -> dict[str, Any]:
     text = (resources.files("planner.perf") / name).read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    # libyaml's loader when installed (as the catalog does): several times faster than the pure-Python one.
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if not isinstance(data, dict) or "source" not in data or "as_of" not in data:
         raise CatalogError(f"planner/perf/{name}: needs a mapping with `source` and `as_of`")
     return data
@@ -152,7 +205,12 @@ def calibrated(consts: Constants) -> Iterator[None]:
 def shipped() -> Constants:
     eng, eff, ic = _read("engines.yaml"), _read("efficiency.yaml"), _read("interconnects.yaml")
     try:
-        engines = {k: EngineConsts(**v) for k, v in eng["engines"].items()}
+        engines, versions = {}, {}
+        for k, v in eng["engines"].items():
+            older = v.pop("by_version", None) or []
+            engines[k] = EngineConsts(**v)
+            versions[k] = tuple(VersionRule(_bounds(str(o.pop("versions"))), dataclasses.replace(engines[k], **o))
+                                for o in older)
         families = {k: FamilyEff(**v) for k, v in eff["families"].items()}
         return Constants(
             engines=engines,
@@ -168,6 +226,7 @@ def shipped() -> Constants:
             multi_gpu_request_ms={str(k): float(v) for k, v in (eff.get("multi_gpu_request_ms") or {}).items()},
             source=str(eff["source"]),
             as_of=str(eff["as_of"]),
+            engine_versions=versions,
         )
     except (KeyError, TypeError) as exc:
         raise CatalogError(f"planner/perf constants malformed: {exc}") from None

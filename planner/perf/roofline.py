@@ -6,7 +6,9 @@ once per Config in `Prepared.__init__` and cached, so the hot path is a few doze
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from typing import Any
 
 from planner.catalog.params import BYTES_PER_WEIGHT
 from planner.catalog.schema import GpuSpec
@@ -99,7 +101,15 @@ class Prepared:
             raise RequestError(f"ep: must divide tp (got tp={cfg.tp}, ep={cfg.ep})")
         if cfg.mtp < 0:
             raise RequestError(f"mtp: must be >= 0 (got {cfg.mtp})")
-        eng: EngineConsts = c.engines[cfg.engine]
+        # A measured row's release and launch flags (calibration rows); plans leave both unset: pinned defaults.
+        eng: EngineConsts = c.engines[cfg.engine] if cfg.engine_version is None \
+            else c.engine(cfg.engine, cfg.engine_version)
+        if cfg.engine_args:
+            try:
+                settings: dict[str, Any] = dict(cfg.engine_args)
+                eng = dataclasses.replace(eng, **settings)
+            except TypeError:
+                raise RequestError(f"engine_args: unknown engine setting in {cfg.engine_args}") from None
         g: Geometry = geometry(cfg.model)
         gpu = cfg.gpu
         self.cfg, self.g, self.eng = cfg, g, eng
@@ -283,7 +293,7 @@ def prepared(cfg: Config) -> Prepared:
     if _LAST and _LAST[0][0] is cfg and _LAST[0][1].consts is c:
         return _LAST[0][1]  # the same Config asked again (memory, max_batch, estimate in a row)
     key = (id(c), id(cfg.model), id(cfg.gpu), cfg.precision, cfg.tp, cfg.ep, cfg.kv_dtype, cfg.engine, cfg.mtp,
-           cfg.mtp_acceptance, cfg.language_model_only)
+           cfg.mtp_acceptance, cfg.language_model_only, cfg.engine_version, cfg.engine_args)
     p = _CACHE.get(key)
     if p is None or p.cfg.model is not cfg.model or p.cfg.gpu is not cfg.gpu or p.consts is not c:
         if len(_CACHE) >= _CACHE_MAX:

@@ -28,6 +28,12 @@ class Config:
     """Probability that each drafted token is accepted; None -> published default (efficiency.yaml)."""
     language_model_only: bool = False
     """Text-only deployment (`--language-model-only`): the vision encoder's weights are not loaded."""
+    engine_version: str | None = None
+    """Engine release whose defaults apply (engines.yaml `by_version`); None: the pinned release plans deploy.
+    Set by the calibration rows, which were measured on older releases."""
+    engine_args: tuple[tuple[str, float], ...] = ()
+    """Launch settings that replace the engine's defaults, as (`EngineConsts` field, value) pairs: what a
+    measured deployment set (`--mem-fraction-static 0.8` -> ("gpu_memory_utilization", 0.8))."""
 
 
 @dataclass(frozen=True)
