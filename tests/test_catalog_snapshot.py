@@ -7,6 +7,7 @@ those files, and the wheel built by `pip install .` must carry one that its own 
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.catalog import data_dir, load_catalog, overlay, snapshot
+from planner.catalog import data_dir, load_catalog, overlay, snapshot, yaml_io
 from planner.catalog.lookup import Catalog
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,6 +110,32 @@ def test_damaged_snapshot_falls_back_to_yaml(tmp_path: Path, damage: str) -> Non
     _same(load_catalog(embedded=root), load_catalog(embedded=reference), root, reference)
 
 
+PACKAGED_YAML = sorted(yaml_io.PACKAGE.rglob("*.yaml"))
+
+
+def test_packaged_yaml_preparsed_equals_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed = {p: yaml_io.parse_yaml(p.read_text(encoding="utf-8"), str(p)) for p in PACKAGED_YAML}
+    cache = pickle.loads(yaml_io.parsed_packaged_yaml(PACKAGED_YAML))
+    monkeypatch.setattr(yaml_io, "_parsed", lambda: cache)
+    monkeypatch.setattr(yaml_io, "parse_yaml", lambda *a: pytest.fail("parsed although pre-parsed"))
+    for path, value in parsed.items():
+        assert yaml_io.packaged_yaml(path) == value
+        first = yaml_io.packaged_yaml(path)
+        first.clear()  # a caller changing its copy changes nobody else's
+        assert yaml_io.packaged_yaml(path) == value
+
+
+def test_packaged_yaml_edited_is_parsed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = yaml_io.PACKAGE / "perf" / "engines.yaml"
+    cache = pickle.loads(yaml_io.parsed_packaged_yaml([path]))
+    rel = path.relative_to(yaml_io.PACKAGE).as_posix()
+    cache[rel] = (cache[rel][0], pickle.dumps({"stale": True}))
+    monkeypatch.setattr(yaml_io, "_parsed", lambda: cache)
+    assert yaml_io.packaged_yaml(path) == {"stale": True}  # same text: the pre-parsed value
+    cache[rel] = ("0" * 64, cache[rel][1])  # the file changed since the wheel was built
+    assert yaml_io.packaged_yaml(path) == yaml_io.parse_yaml(path.read_text(encoding="utf-8"), str(path))
+
+
 @pytest.fixture(scope="module")
 def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel `pip install .` builds, installed (without dependencies) into a fresh folder."""
@@ -130,12 +157,23 @@ def test_wheel_ships_catalogs_templates_and_a_valid_snapshot(installed_wheel: Pa
     assert any(n.startswith("planner/_data/templates/k8s/") for n in names)
     assert "planner/perf/efficiency.yaml" in names
     assert "planner/_data/catalog.pickle" in names
+    assert "planner/_data/parsed-yaml.pickle" in names
     site = installed_wheel.parent / "site"
-    # The installed package accepts its own snapshot (same files, same Python and pydantic).
-    probe = "from planner.catalog import data_dir, snapshot; print(snapshot.load(data_dir('catalogs')) is not None)"
+    # The installed package accepts its own snapshot (same files, same Python and pydantic), and a plan
+    # from it parses no YAML at all.
+    probe = ("import sys; from planner.catalog import data_dir, snapshot, yaml_io; "
+             "print(snapshot.load(data_dir('catalogs')) is not None, sorted(yaml_io._parsed())); "
+             "from planner.cli import main; sys.argv = ['qwen-plan', '--budget', '20000', '--task', 'docs']; "
+             "import contextlib, io\n"
+             "with contextlib.redirect_stdout(io.StringIO()):\n"
+             "    try: main()\n"
+             "    except SystemExit: pass\n"
+             "print('yaml' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          cwd=site.parent, env={**os.environ, "PYTHONPATH": str(site)})
-    assert out.stdout.strip() == "True"
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("True ") and "'perf/engines.yaml'" in lines[0]
+    assert lines[-1] == "False"
 
 
 def test_wheel_plans_exactly_like_the_source_tree(installed_wheel: Path, tmp_path: Path) -> None:

@@ -61,7 +61,14 @@ class Catalog:
         return {k: tuple(v) for k, v in out.items()}
 
     def purchases_for(self, gpu_id: str) -> list[PurchaseOffer]:
-        return [o for o in self.purchase.values() if o.gpu == gpu_id]
+        return list(self._purchases_by_gpu.get(gpu_id, ()))
+
+    @cached_property
+    def _purchases_by_gpu(self) -> dict[str, tuple[PurchaseOffer, ...]]:
+        out: dict[str, list[PurchaseOffer]] = {}
+        for o in self.purchase.values():
+            out.setdefault(o.gpu, []).append(o)
+        return {k: tuple(v) for k, v in out.items()}
 
     def api_offers_for(self, model_id: str) -> list[ApiOffer]:
         return [o for o in self.api.values() if o.model == model_id]

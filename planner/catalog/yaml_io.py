@@ -8,12 +8,13 @@ limit before anyone looks at it, so an alias bomb or a recursive alias is one li
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
+import pickle
 import stat
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from planner.errors import CatalogError, PlannerError
 
@@ -24,46 +25,47 @@ MAX_NODES = 1_000_000  # values after alias expansion; the embedded catalog has 
 # The top-level sections a catalog file may hold (list sections plus the `tco` mapping).
 SECTION_NAMES = ("models", "gpus", "cloud", "purchase", "api", "tasks", "precision_penalties", "tco")
 
-# libyaml when present: the catalog is parsed on every CLI start.
-_BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-_STR_TAG = "tag:yaml.org,2002:str"
+PACKAGE = Path(__file__).resolve().parents[1]
+PARSED_FILE = "parsed-yaml.pickle"
+"""Beside the packaged data: the package's own YAML files, parsed by the wheel's build hook."""
 
 
-class _UniqueKeyLoader(_BASE_LOADER):  # type: ignore[valid-type,misc]
-    """Safe loader that rejects a key given twice in one mapping (PyYAML keeps the last, silently).
+def packaged_yaml(path: Path) -> Any:
+    """A YAML file shipped inside the package (e.g. planner/perf/engines.yaml), parsed strictly.
 
-    Only mapping construction is Python code; parsing stays in libyaml, so the check is cheap
-    enough for the embedded catalog too.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` may be overridden
-                continue
-            # Plain string keys (nearly all) are compared as written; others as the values they build.
-            key = (key_node.value if key_node.tag == _STR_TAG and isinstance(key_node, yaml.ScalarNode)
-                   else self.construct_object(key_node, deep=True))
-            try:
-                first = seen.get(key)
-            except TypeError:  # unhashable key: the base constructor reports it
-                continue
-            if first is not None:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}, first on line {first + 1}", key_node.start_mark
-                )
-            seen[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+    The wheel carries each one pre-parsed under the SHA-256 of its text (hatch_build.py), so a start
+    need not import or run a YAML parser; an edited or unknown file is parsed as usual."""
+    data = path.read_bytes()
+    hit = _parsed().get(path.resolve().relative_to(PACKAGE).as_posix())
+    if hit is not None and hit[0] == hashlib.sha256(data).hexdigest():
+        return pickle.loads(hit[1])  # a fresh copy per call: callers may change what they get
+    return parse_yaml(data.decode("utf-8"), str(path))
 
 
-_YAML_LOADER = _UniqueKeyLoader
+def parsed_packaged_yaml(paths: list[Path]) -> bytes:
+    """What packaged_yaml reads: each file's hash and parsed value (written by the wheel's build hook)."""
+    out = {}
+    for path in paths:
+        text = path.read_bytes()
+        out[path.resolve().relative_to(PACKAGE).as_posix()] = (
+            hashlib.sha256(text).hexdigest(), pickle.dumps(parse_yaml(text.decode("utf-8"), str(path)), protocol=5))
+    return pickle.dumps(out, protocol=5)
+
+
+@functools.cache
+def _parsed() -> dict[str, tuple[str, bytes]]:
+    try:
+        found = pickle.loads((PACKAGE / "_data" / PARSED_FILE).read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def data_dir(kind: str) -> Path:
     """Folder of packaged data (`catalogs` or `templates`), wheel or source tree."""
-    packaged = Path(__file__).resolve().parents[1] / "_data" / kind  # the wheel installs files, not a zip
+    packaged = PACKAGE / "_data" / kind  # the wheel installs files, not a zip
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / kind
@@ -160,8 +162,12 @@ def check_size(value: Any, where: str, error: type[PlannerError] = CatalogError)
 
 def parse_yaml(text: str, where: str, error: type[PlannerError] = CatalogError) -> Any:
     """YAML text to Python values, strictly (duplicate keys refused) and bounded (see check_size)."""
+    import yaml  # only when something is parsed: the wheel ships its own YAML pre-parsed
+
+    from planner.catalog.yaml_loader import StrictLoader
+
     try:
-        raw = yaml.load(text, Loader=_YAML_LOADER)
+        raw = yaml.load(text, Loader=StrictLoader)
     except yaml.reader.ReaderError as exc:  # control characters: no problem_mark, multi-line str
         raise error(f"{where}: invalid YAML (position {exc.position}: {exc.reason})") from None
     except yaml.YAMLError as exc:

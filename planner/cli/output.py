@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from planner.atomic import check_target
 from planner.catalog import Catalog
@@ -109,6 +108,8 @@ def print_plan(plan: Plan, fmt: str) -> None:
         click.echo(plan_json(plan), nl=False)
         return
     if fmt == "yaml":
+        import yaml  # only for this format: a start need not load a YAML library
+
         click.echo(yaml.safe_dump(plan.model_dump(mode="json"), sort_keys=False), nl=False)
         return
     if fmt == "markdown":

@@ -12,11 +12,10 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from planner.catalog.yaml_io import packaged_yaml
 from planner.errors import CatalogError, RequestError
 from planner.perf.types import Config, Estimate, Shape
 
@@ -96,8 +95,7 @@ class Bands:
 
 @functools.cache
 def band_data() -> BandData:
-    text = (resources.files("planner.perf") / "bands.yaml").read_text(encoding="utf-8")
-    d: Any = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when present
+    d: Any = packaged_yaml(Path(__file__).with_name("bands.yaml"))
     try:
         qs = tuple(float(q) for q in d["quantiles"])
         regimes = {(m, k): Regime(int(v["rows"]), qs, tuple(float(r) for r in v["ratio"]))

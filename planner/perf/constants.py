@@ -9,11 +9,10 @@ import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
-import yaml
-
+from planner.catalog.yaml_io import packaged_yaml
 from planner.errors import CatalogError, RequestError
 
 
@@ -175,9 +174,7 @@ class Constants:
 
 
 def _read(name: str) -> dict[str, Any]:
-    text = (resources.files("planner.perf") / name).read_text(encoding="utf-8")
-    # libyaml's loader when installed (as the catalog does): several times faster than the pure-Python one.
-    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data = packaged_yaml(Path(__file__).with_name(name))
     if not isinstance(data, dict) or "source" not in data or "as_of" not in data:
         raise CatalogError(f"planner/perf/{name}: needs a mapping with `source` and `as_of`")
     return data
