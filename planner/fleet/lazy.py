@@ -149,6 +149,7 @@ class LazySearch:
     _book: PriceBook | None = None
     _acceptance: float | None = None  # the task's MTP acceptance per drafted token
     _bounds: dict[tuple[str, int], dict[DeployKind, Bound]] = field(default_factory=dict)
+    _cheapest_of: dict[int, float] = field(default_factory=dict)  # by id of a `_bounds` value (kept alive there)
 
     @classmethod
     def of(cls, res: Resolved, catalog: Catalog, tco: TcoInputs, spaces: Spaces | None = None) -> LazySearch:
@@ -158,10 +159,14 @@ class LazySearch:
         # A load profile is billed hour by hour: one replica's all-month price is no lower bound then.
         bounded = res.workload.load_profile is None
         text_only = res.workload.text_only
+        qualities: dict[tuple[str, str], float | None] = {}  # per model and precision: thousands of entries share one
         for pos, t in enumerate(s.spaces.of(res, catalog)):
-            q = res.quality(catalog, t.model.id, t.precision)
+            mp = (t.model.id, t.precision)
+            if mp not in qualities:
+                q = res.quality(catalog, *mp)
+                qualities[mp] = None if q is None else round(q, 2)
             key = key_of(t)
-            e = Entry(pos, t, key, None if q is None else round(q, 2), s._bounds_of(t) if bounded else None)
+            e = Entry(pos, t, key, qualities[mp], s._bounds_of(t) if bounded else None)
             if s.spaces.known_no_room((key, text_only and t.engine == "vllm", t.kv_dtype, t.ep)):
                 e.candidates = []
             s.entries.append(e)
@@ -192,6 +197,13 @@ class LazySearch:
                     out["onprem"] = b
             self._bounds[k] = out
         return self._bounds[k]
+
+    def _cheapest(self, bounds: dict[DeployKind, Bound]) -> float:
+        """The lowest bound over deploy kinds (inf: none); bounds are shared per GPU and TP (`_bounds_of`)."""
+        k = id(bounds)
+        if k not in self._cheapest_of:
+            self._cheapest_of[k] = min((b.cost for b in bounds.values()), default=math.inf)
+        return self._cheapest_of[k]
 
     def config(self, e: Entry) -> Config:
         """The entry's Config exactly as `space.configurations` builds it for this request."""
@@ -245,7 +257,7 @@ class LazySearch:
             return min((c.monthly_cost_usd for c in e.candidates), default=math.inf)
         if e.bounds is None:
             return 0.0
-        return min((b.cost for b in e.bounds.values()), default=math.inf)
+        return self._cheapest(e.bounds)
 
     def quality_ok(self, e: Entry) -> bool:
         floor = self.res.request.min_quality
@@ -259,7 +271,7 @@ class LazySearch:
         sized: dict[FrontierKey, list[_Mark]] = {}
 
         def order(e: Entry) -> tuple[float, int]:
-            return (-math.inf if e.bounds is None else min((b.cost for b in e.bounds.values()), default=math.inf),
+            return (-math.inf if e.bounds is None else self._cheapest(e.bounds),
                     e.pos)
 
         for e in sorted(self.entries, key=order):
@@ -280,7 +292,7 @@ class LazySearch:
         q = e.quality
         assert q is not None
         # The recommendation is the cheapest feasible candidate: one costing more than one found cannot be it.
-        if self.quality_ok(e) and min(b.cost for b in bounds.values()) <= best:
+        if self.quality_ok(e) and self._cheapest(bounds) <= best:
             return True
         gpu, at = e.template.gpu.id, e.pos
         for kind, b in bounds.items():
