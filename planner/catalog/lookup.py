@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -55,20 +56,14 @@ class Catalog:
     @cached_property
     def _offers_by_gpu(self) -> dict[str, tuple[CloudOffer, ...]]:
         # The solver asks thousands of times per plan; the catalog is frozen, so index it once.
-        out: dict[str, list[CloudOffer]] = {}
-        for o in self.cloud.values():
-            out.setdefault(o.gpu, []).append(o)
-        return {k: tuple(v) for k, v in out.items()}
+        return _by_gpu(self.cloud.values())
 
     def purchases_for(self, gpu_id: str) -> list[PurchaseOffer]:
         return list(self._purchases_by_gpu.get(gpu_id, ()))
 
     @cached_property
     def _purchases_by_gpu(self) -> dict[str, tuple[PurchaseOffer, ...]]:
-        out: dict[str, list[PurchaseOffer]] = {}
-        for o in self.purchase.values():
-            out.setdefault(o.gpu, []).append(o)
-        return {k: tuple(v) for k, v in out.items()}
+        return _by_gpu(self.purchase.values())
 
     def api_offers_for(self, model_id: str) -> list[ApiOffer]:
         return [o for o in self.api.values() if o.model == model_id]
@@ -125,3 +120,11 @@ def _lookup(table: dict[str, M], key: str, what: str) -> M:
     raise CatalogError(f"unknown {what} {key!r}; accepted: {', '.join(choices)}") from None
 
 
+Offer = TypeVar("Offer", CloudOffer, PurchaseOffer)
+
+
+def _by_gpu(offers: Iterable[Offer]) -> dict[str, tuple[Offer, ...]]:
+    out: dict[str, list[Offer]] = {}
+    for o in offers:
+        out.setdefault(o.gpu, []).append(o)
+    return {k: tuple(v) for k, v in out.items()}
