@@ -60,6 +60,7 @@ class Entry:
     key: ConfigKey
     quality: float | None  # the task quality of its candidates; None: it has none
     bounds: dict[DeployKind, Bound] | None  # per deploy kind it can be paid in; None: not bounded
+    low: float  # the cheapest of `bounds` (inf: no way to pay; -inf: not bounded)
     candidates: list[Candidate] | None = None  # None: not sized yet
 
 
@@ -81,7 +82,7 @@ class Spaces:
     KV cache (perf's pool is empty), which fail the memory check whatever the request. The solver's
 price book per set of eligible offers, and `size`'s load-free part per shape and targets."""
 
-    _base: dict[tuple[object, ...], list[Config]] = field(default_factory=dict)
+    _base: dict[tuple[object, ...], list[tuple[Config, ConfigKey]]] = field(default_factory=dict)
     _variants: dict[tuple[int, float | None, bool], Config] = field(default_factory=dict)
     _no_room: dict[RoomKey, bool] = field(default_factory=dict)
     _books: dict[tuple[object, ...], PriceBook] = field(default_factory=dict)
@@ -107,9 +108,9 @@ price book per set of eligible offers, and `size`'s load-free part per shape and
             m = perf.memory(cfg, shape)
             self._no_room[k] = not m.fits and m.weights_gb + m.reserve_gb >= m.budget_gb
 
-    def of(self, res: Resolved, catalog: Catalog) -> list[Config]:
-        """The configurations `space.configurations` yields for this request, as templates: their MTP
-        acceptance and encoder flag are the first such request's (`config` sets this one's)."""
+    def of(self, res: Resolved, catalog: Catalog) -> list[tuple[Config, ConfigKey]]:
+        """The configurations `space.configurations` yields for this request, as templates with their
+        keys: their MTP acceptance and encoder flag are the first such request's (`config` sets this one's)."""
         req = res.request
         if not res.deploys - {"api"}:
             return []  # `search` sizes nothing for hosted APIs only
@@ -119,7 +120,7 @@ price book per set of eligible offers, and `size`'s load-free part per shape and
 
         base = (req.engine, opt(req.models), opt(req.precisions), opt(req.gpus), id(catalog.models), id(catalog.gpus))
         if base not in self._base:
-            self._base[base] = [c for _, c in configurations(res, catalog) if isinstance(c, Config)]
+            self._base[base] = [(c, key_of(c)) for _, c in configurations(res, catalog) if isinstance(c, Config)]
         return self._base[base]
 
     def config(self, template: Config, acceptance: float | None, text_only: bool) -> Config:
@@ -160,13 +161,13 @@ class LazySearch:
         bounded = res.workload.load_profile is None
         text_only = res.workload.text_only
         qualities: dict[tuple[str, str], float | None] = {}  # per model and precision: thousands of entries share one
-        for pos, t in enumerate(s.spaces.of(res, catalog)):
-            mp = (t.model.id, t.precision)
+        for pos, (t, key) in enumerate(s.spaces.of(res, catalog)):
+            mp = (key[0], key[1])
             if mp not in qualities:
                 q = res.quality(catalog, *mp)
                 qualities[mp] = None if q is None else round(q, 2)
-            key = key_of(t)
-            e = Entry(pos, t, key, qualities[mp], s._bounds_of(t) if bounded else None)
+            bounds = s._bounds_of(t) if bounded else None
+            e = Entry(pos, t, key, qualities[mp], bounds, -math.inf if bounds is None else s._cheapest(bounds))
             if s.spaces.known_no_room((key, text_only and t.engine == "vllm", t.kv_dtype, t.ep)):
                 e.candidates = []
             s.entries.append(e)
@@ -257,7 +258,7 @@ class LazySearch:
             return min((c.monthly_cost_usd for c in e.candidates), default=math.inf)
         if e.bounds is None:
             return 0.0
-        return self._cheapest(e.bounds)
+        return e.low
 
     def quality_ok(self, e: Entry) -> bool:
         floor = self.res.request.min_quality
@@ -271,8 +272,7 @@ class LazySearch:
         sized: dict[FrontierKey, list[_Mark]] = {}
 
         def order(e: Entry) -> tuple[float, int]:
-            return (-math.inf if e.bounds is None else self._cheapest(e.bounds),
-                    e.pos)
+            return (e.low, e.pos)
 
         for e in sorted(self.entries, key=order):
             if e.quality is None or (e.bounds is not None and not e.bounds):
@@ -292,7 +292,7 @@ class LazySearch:
         q = e.quality
         assert q is not None
         # The recommendation is the cheapest feasible candidate: one costing more than one found cannot be it.
-        if self.quality_ok(e) and self._cheapest(bounds) <= best:
+        if self.quality_ok(e) and e.low <= best:
             return True
         gpu, at = e.template.gpu.id, e.pos
         for kind, b in bounds.items():
