@@ -2,7 +2,7 @@
 
 Runs the package's own catalog loader on `catalogs/` and adds its snapshot to the wheel beside the
 packaged YAML, and the package's own YAML files (planner/**/*.yaml) pre-parsed, so an installed
-qwen-plan starts without parsing YAML (planner/catalog/snapshot.py, yaml_io.packaged_yaml). Editable installs
+qwen-plan starts without parsing YAML (planner/catalog/snapshot.py). Editable installs
 read the YAML (the snapshot would go stale with every edit).
 """
 
@@ -26,7 +26,7 @@ class CatalogSnapshotHook(BuildHookInterface):  # type: ignore[misc]
         sys.path.insert(0, self.root)
         try:
             from planner.catalog.overlay import embedded_snapshot
-            from planner.catalog.yaml_io import PARSED_FILE, parsed_packaged_yaml
+            from planner.catalog.snapshot import PARSED_FILE, parsed_packaged_yaml
         finally:
             sys.path.remove(self.root)
         root = Path(self.root)

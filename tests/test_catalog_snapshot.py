@@ -78,8 +78,6 @@ def test_edited_yaml_is_read_again(tmp_path: Path) -> None:
     root = _copy_catalog(tmp_path)
     _write_snapshot(root)
     path = root / "tasks" / "tasks.yaml"
-    if not path.exists():
-        path = next(p for p in sorted(root.rglob("*.yaml")) if "tasks:" in p.read_text(encoding="utf-8"))
     text = path.read_text(encoding="utf-8")
     before = load_catalog(embedded=root)
     task = next(iter(before.tasks.values()))
@@ -110,30 +108,30 @@ def test_damaged_snapshot_falls_back_to_yaml(tmp_path: Path, damage: str) -> Non
     _same(load_catalog(embedded=root), load_catalog(embedded=reference), root, reference)
 
 
-PACKAGED_YAML = sorted(yaml_io.PACKAGE.rglob("*.yaml"))
+PACKAGED_YAML = sorted(yaml_io.PACKAGE.rglob("*.yaml"))  # the files the build hook pre-parses
 
 
 def test_packaged_yaml_preparsed_equals_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
     parsed = {p: yaml_io.parse_yaml(p.read_text(encoding="utf-8"), str(p)) for p in PACKAGED_YAML}
-    cache = pickle.loads(yaml_io.parsed_packaged_yaml(PACKAGED_YAML))
-    monkeypatch.setattr(yaml_io, "_parsed", lambda: cache)
-    monkeypatch.setattr(yaml_io, "parse_yaml", lambda *a: pytest.fail("parsed although pre-parsed"))
+    cache = pickle.loads(snapshot.parsed_packaged_yaml(PACKAGED_YAML))
+    monkeypatch.setattr(snapshot, "_parsed", lambda: cache)
+    monkeypatch.setattr(snapshot, "parse_yaml", lambda *a: pytest.fail("parsed although pre-parsed"))
     for path, value in parsed.items():
-        assert yaml_io.packaged_yaml(path) == value
-        first = yaml_io.packaged_yaml(path)
+        assert snapshot.packaged_yaml(path) == value
+        first = snapshot.packaged_yaml(path)
         first.clear()  # a caller changing its copy changes nobody else's
-        assert yaml_io.packaged_yaml(path) == value
+        assert snapshot.packaged_yaml(path) == value
 
 
 def test_packaged_yaml_edited_is_parsed_again(monkeypatch: pytest.MonkeyPatch) -> None:
     path = yaml_io.PACKAGE / "perf" / "engines.yaml"
-    cache = pickle.loads(yaml_io.parsed_packaged_yaml([path]))
+    cache = pickle.loads(snapshot.parsed_packaged_yaml([path]))
     rel = path.relative_to(yaml_io.PACKAGE).as_posix()
     cache[rel] = (cache[rel][0], pickle.dumps({"stale": True}))
-    monkeypatch.setattr(yaml_io, "_parsed", lambda: cache)
-    assert yaml_io.packaged_yaml(path) == {"stale": True}  # same text: the pre-parsed value
+    monkeypatch.setattr(snapshot, "_parsed", lambda: cache)
+    assert snapshot.packaged_yaml(path) == {"stale": True}  # same text: the pre-parsed value
     cache[rel] = ("0" * 64, cache[rel][1])  # the file changed since the wheel was built
-    assert yaml_io.packaged_yaml(path) == yaml_io.parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    assert snapshot.packaged_yaml(path) == yaml_io.parse_yaml(path.read_text(encoding="utf-8"), str(path))
 
 
 @pytest.fixture(scope="module")
@@ -161,8 +159,8 @@ def test_wheel_ships_catalogs_templates_and_a_valid_snapshot(installed_wheel: Pa
     site = installed_wheel.parent / "site"
     # The installed package accepts its own snapshot (same files, same Python and pydantic), and a plan
     # from it parses no YAML at all.
-    probe = ("import sys; from planner.catalog import data_dir, snapshot, yaml_io; "
-             "print(snapshot.load(data_dir('catalogs')) is not None, sorted(yaml_io._parsed())); "
+    probe = ("import sys; from planner.catalog import data_dir, snapshot; "
+             "print(snapshot.load(data_dir('catalogs')) is not None, sorted(snapshot._parsed())); "
              "from planner.cli import main; sys.argv = ['qwen-plan', '--budget', '20000', '--task', 'docs']; "
              "import contextlib, io\n"
              "with contextlib.redirect_stdout(io.StringIO()):\n"

@@ -1,4 +1,5 @@
-"""The embedded catalog, validated once at build time and shipped beside the YAML (`catalog.pickle`).
+"""What the wheel ships pre-built, so a start parses no YAML: the embedded catalog validated
+(`catalog.pickle`), and the package's own YAML files parsed (`parsed-yaml.pickle`).
 
 Parsing and validating ~170 KB of YAML costs every CLI start about 0.2 s (PyYAML constructs
 Python objects one scalar at a time; pydantic builds the catalog schemas first). The wheel's build
@@ -8,22 +9,27 @@ the pickle in a few milliseconds.
 The YAML stays the only source. A snapshot is used only when its fingerprint matches the YAML
 files next to it byte for byte (and the Python, pydantic and qwen-plan versions that read it), so
 an edited catalog is parsed again, never served stale. The file is the package's own build
-output, as trusted as its code; it is never looked for anywhere a user can point.
+output, as trusted as its code; it is never looked for anywhere a user can point. The package's
+own YAML (performance constants, engine flags) is keyed file by file on its SHA-256 likewise.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import pickle
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
 import planner
+from planner.catalog.yaml_io import PACKAGE, parse_yaml
 
 FILE_NAME = "catalog.pickle"
+PARSED_FILE = "parsed-yaml.pickle"  # in planner/_data/, beside the catalog
 _FORMAT = 1  # bump when the pickled layout changes
 
 
@@ -78,3 +84,34 @@ def load(root: Path) -> Snapshot | None:
     except Exception:  # damaged: the YAML is the source anyway
         return None
     return Snapshot(entries, {k: root / rel for k, rel in origin.items()}, tco)
+
+
+def packaged_yaml(path: Path) -> Any:
+    """A YAML file shipped inside the package (e.g. planner/perf/engines.yaml), parsed strictly.
+
+    The wheel carries each one pre-parsed under the SHA-256 of its text (hatch_build.py), so a start
+    need not import or run a YAML parser; an edited or unknown file is parsed as usual."""
+    data = path.read_bytes()
+    hit = _parsed().get(path.resolve().relative_to(PACKAGE).as_posix())
+    if hit is not None and hit[0] == hashlib.sha256(data).hexdigest():
+        return pickle.loads(hit[1])  # a fresh copy per call: callers may change what they get
+    return parse_yaml(data.decode("utf-8"), str(path))
+
+
+def parsed_packaged_yaml(paths: list[Path]) -> bytes:
+    """What packaged_yaml reads: each file's hash and parsed value (written by the wheel's build hook)."""
+    out = {}
+    for path in paths:
+        text = path.read_bytes()
+        out[path.resolve().relative_to(PACKAGE).as_posix()] = (
+            hashlib.sha256(text).hexdigest(), pickle.dumps(parse_yaml(text.decode("utf-8"), str(path)), protocol=5))
+    return pickle.dumps(out, protocol=5)
+
+
+@functools.cache
+def _parsed() -> dict[str, tuple[str, bytes]]:
+    try:
+        found = pickle.loads((PACKAGE / "_data" / PARSED_FILE).read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError):
+        return {}
+    return found if isinstance(found, dict) else {}

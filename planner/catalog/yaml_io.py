@@ -8,10 +8,7 @@ limit before anyone looks at it, so an alias bomb or a recursive alias is one li
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import os
-import pickle
 import stat
 from pathlib import Path
 from typing import Any
@@ -25,47 +22,12 @@ MAX_NODES = 1_000_000  # values after alias expansion; the embedded catalog has 
 # The top-level sections a catalog file may hold (list sections plus the `tco` mapping).
 SECTION_NAMES = ("models", "gpus", "cloud", "purchase", "api", "tasks", "precision_penalties", "tco")
 
-
-
-PACKAGE = Path(__file__).resolve().parents[1]
-PARSED_FILE = "parsed-yaml.pickle"
-"""Beside the packaged data: the package's own YAML files, parsed by the wheel's build hook."""
-
-
-def packaged_yaml(path: Path) -> Any:
-    """A YAML file shipped inside the package (e.g. planner/perf/engines.yaml), parsed strictly.
-
-    The wheel carries each one pre-parsed under the SHA-256 of its text (hatch_build.py), so a start
-    need not import or run a YAML parser; an edited or unknown file is parsed as usual."""
-    data = path.read_bytes()
-    hit = _parsed().get(path.resolve().relative_to(PACKAGE).as_posix())
-    if hit is not None and hit[0] == hashlib.sha256(data).hexdigest():
-        return pickle.loads(hit[1])  # a fresh copy per call: callers may change what they get
-    return parse_yaml(data.decode("utf-8"), str(path))
-
-
-def parsed_packaged_yaml(paths: list[Path]) -> bytes:
-    """What packaged_yaml reads: each file's hash and parsed value (written by the wheel's build hook)."""
-    out = {}
-    for path in paths:
-        text = path.read_bytes()
-        out[path.resolve().relative_to(PACKAGE).as_posix()] = (
-            hashlib.sha256(text).hexdigest(), pickle.dumps(parse_yaml(text.decode("utf-8"), str(path)), protocol=5))
-    return pickle.dumps(out, protocol=5)
-
-
-@functools.cache
-def _parsed() -> dict[str, tuple[str, bytes]]:
-    try:
-        found = pickle.loads((PACKAGE / "_data" / PARSED_FILE).read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError):
-        return {}
-    return found if isinstance(found, dict) else {}
+PACKAGE = Path(__file__).resolve().parents[1]  # the installed `planner` folder (the wheel installs files)
 
 
 def data_dir(kind: str) -> Path:
     """Folder of packaged data (`catalogs` or `templates`), wheel or source tree."""
-    packaged = PACKAGE / "_data" / kind  # the wheel installs files, not a zip
+    packaged = PACKAGE / "_data" / kind
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / kind

@@ -149,8 +149,7 @@ class LazySearch:
     _context: dict[str, str | None] = field(default_factory=dict)
     _book: PriceBook | None = None
     _acceptance: float | None = None  # the task's MTP acceptance per drafted token
-    _bounds: dict[tuple[str, int], dict[DeployKind, Bound]] = field(default_factory=dict)
-    _cheapest_of: dict[int, float] = field(default_factory=dict)  # by id of a `_bounds` value (kept alive there)
+    _bounds: dict[tuple[str, int], tuple[dict[DeployKind, Bound], float]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, res: Resolved, catalog: Catalog, tco: TcoInputs, spaces: Spaces | None = None) -> LazySearch:
@@ -166,8 +165,8 @@ class LazySearch:
             if mp not in qualities:
                 q = res.quality(catalog, *mp)
                 qualities[mp] = None if q is None else round(q, 2)
-            bounds = s._bounds_of(t) if bounded else None
-            e = Entry(pos, t, key, qualities[mp], bounds, -math.inf if bounds is None else s._cheapest(bounds))
+            bounds, low = s._bounds_of(t) if bounded else (None, -math.inf)
+            e = Entry(pos, t, key, qualities[mp], bounds, low)
             if s.spaces.known_no_room((key, text_only and t.engine == "vllm", t.kv_dtype, t.ep)):
                 e.candidates = []
             s.entries.append(e)
@@ -180,7 +179,8 @@ class LazySearch:
                 s.lower[k] = low
         return s
 
-    def _bounds_of(self, cfg: Config) -> dict[DeployKind, Bound]:
+    def _bounds_of(self, cfg: Config) -> tuple[dict[DeployKind, Bound], float]:
+        """Per deploy kind, the bound of one replica of `tp` of this GPU, and the cheapest of them (inf: none)."""
         k = (cfg.gpu.id, cfg.tp)
         if k not in self._bounds:
             res, cat = self.res, self.catalog
@@ -196,15 +196,8 @@ class LazySearch:
                             for o in cat.purchases_for(cfg.gpu.id)), cfg.tp)
                 if b is not None:
                     out["onprem"] = b
-            self._bounds[k] = out
+            self._bounds[k] = (out, min((b.cost for b in out.values()), default=math.inf))
         return self._bounds[k]
-
-    def _cheapest(self, bounds: dict[DeployKind, Bound]) -> float:
-        """The lowest bound over deploy kinds (inf: none); bounds are shared per GPU and TP (`_bounds_of`)."""
-        k = id(bounds)
-        if k not in self._cheapest_of:
-            self._cheapest_of[k] = min((b.cost for b in bounds.values()), default=math.inf)
-        return self._cheapest_of[k]
 
     def config(self, e: Entry) -> Config:
         """The entry's Config exactly as `space.configurations` builds it for this request."""

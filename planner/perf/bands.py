@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from planner.catalog.yaml_io import packaged_yaml
+from planner.catalog.snapshot import packaged_yaml
 from planner.errors import CatalogError, RequestError
 from planner.perf.types import Config, Estimate, Shape
 

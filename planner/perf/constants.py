@@ -6,13 +6,14 @@ import contextlib
 import contextvars
 import dataclasses
 import functools
+import operator
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planner.catalog.yaml_io import packaged_yaml
+from planner.catalog.snapshot import packaged_yaml
 from planner.errors import CatalogError, RequestError
 
 
@@ -48,8 +49,7 @@ def parse_version(text: str) -> Version:
     return tuple(int(g or 0) for g in m.groups())
 
 
-_OPS = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
-        ">=": lambda a, b: a >= b, "==": lambda a, b: a == b}
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
 
 
 @dataclass(frozen=True)

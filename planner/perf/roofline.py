@@ -102,8 +102,7 @@ class Prepared:
         if cfg.mtp < 0:
             raise RequestError(f"mtp: must be >= 0 (got {cfg.mtp})")
         # A measured row's release and launch flags (calibration rows); plans leave both unset: pinned defaults.
-        eng: EngineConsts = c.engines[cfg.engine] if cfg.engine_version is None \
-            else c.engine(cfg.engine, cfg.engine_version)
+        eng: EngineConsts = c.engine(cfg.engine, cfg.engine_version)
         if cfg.engine_args:
             try:
                 settings: dict[str, Any] = dict(cfg.engine_args)
