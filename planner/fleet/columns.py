@@ -55,7 +55,7 @@ class Single:
 
     def full_search(self) -> Search:
         """The solver's whole search, failures included: only when explaining why nothing is feasible."""
-        return search(self.res, self.allowed.catalog, self.lazy.tco)
+        return search(self.res, self.allowed.catalog, self.lazy.tco, whole=True)
 
     def config(self, key: ConfigKey) -> Config:
         return self.lazy.config(self.lazy.by_key[key])

@@ -39,6 +39,9 @@ def solve(request: Request, catalog: Catalog, *, with_analysis: bool = False) ->
     s = search(res, catalog, tco)
     feasible, blocked = split(s.candidates, res)
     if not feasible:
+        # What to relax is read from every candidate and failure (the pruned search keeps only what a plan shows).
+        s = search(res, catalog, tco, whole=True)
+        feasible, blocked = split(s.candidates, res)
         raise NoFeasiblePlan(
             f"no plan meets the request ({s.evaluated} candidates evaluated)",
             near_misses(s, blocked, allowed.excluded),

@@ -9,7 +9,8 @@ from planner.cost import TcoInputs
 from planner.feasibility import Problem, context_problem
 from planner.perf import Config
 from planner.solver.costing import Candidate, PriceBook, apis, self_hosted
-from planner.solver.evaluate import Failure, memory_failure, size
+from planner.solver.evaluate import Failure, ladder, memory_failure, size_on
+from planner.solver.prune import Pruner
 from planner.solver.resolve import Resolved
 from planner.solver.space import Family, configurations
 
@@ -30,10 +31,13 @@ def _failure(problem: Problem) -> Failure:
     return Failure("engine" if problem.field == "engine" else "precision", problem.message, 0.0)
 
 
-def search(res: Resolved, catalog: Catalog, tco: TcoInputs) -> Search:
+def search(res: Resolved, catalog: Catalog, tco: TcoInputs, *, whole: bool = False) -> Search:
+    """Every configuration's candidates and failures; without `whole`, only those a plan can show
+    (planner.solver.prune: the plan is the same, with fewer configurations sized)."""
     s = Search(res, catalog)
     too_long: dict[str, str | None] = {}
     book = PriceBook(res, catalog, tco)
+    pruner = None if whole else Pruner(res, book)
     # Configurations no allowed offer can price: sized only if nothing else is, where the reason
     # "meets the targets, but nobody sells it on these terms" is what the user needs to hear.
     unsellable: list[tuple[Family, Config]] = []
@@ -53,7 +57,7 @@ def search(res: Resolved, catalog: Catalog, tco: TcoInputs) -> Search:
         if reason:
             s.fail(fam, Failure("context", reason, 0.0))
         elif book.can_host(cfg.gpu.id, cfg.tp):
-            failure = _size_and_price(s, fam, cfg, book)
+            failure = _size_and_price(s, fam, cfg, book, pruner)
             short = (fam, cfg.tp) if failure is not None and failure.constraint == "memory" else None
         else:
             unsellable.append((fam, cfg))
@@ -72,16 +76,24 @@ def search(res: Resolved, catalog: Catalog, tco: TcoInputs) -> Search:
     return s
 
 
-def _size_and_price(s: Search, fam: Family, cfg: Config, book: PriceBook) -> Failure | None:
+def _size_and_price(s: Search, fam: Family, cfg: Config, book: PriceBook, pruner: Pruner | None = None
+                    ) -> Failure | None:
     """Size and price one configuration; the performance failure that stopped it, if one did."""
-    outcome = size(cfg, s.res)
+    lad = ladder(cfg, s.res)
+    if pruner is not None and pruner.skip_sized(fam, cfg, lad):
+        return None
+    outcome = size_on(cfg, s.res, lad)
     if isinstance(outcome, Failure):
         s.fail(fam, outcome)
         return outcome
+    if pruner is not None and pruner.skip_priced(fam, cfg, outcome):
+        return None
     priced = list(self_hosted(outcome, s.res, s.catalog, book))
     if not priced:
         s.fail(fam, Failure("availability", f"{unpriced(s.res)} for {fam.gpu}", 0.0, gpu=fam.gpu))
     s.candidates.extend(priced)
+    if pruner is not None:
+        pruner.record(priced)
     return None
 
 
