@@ -156,38 +156,6 @@ def _placements(
     return out
 
 
-def least_rent_by_provider(
-    catalog: Catalog, gpu_id: str, gpus_per_replica: int, replicas: int, commit: Commit,
-    providers: Collection[str] | None,
-) -> dict[str, float]:
-    """For `replicas` or more replicas: each provider whose offer can be the cheapest line
-    (`cheapest_replica_cloud`) at some such count, and the least monthly rent it then charges.
-
-    An offer's rent is at least n·u for n replicas (u: its rent per replica, whole instances
-    fully used) and, for instances holding several replicas, at most n·u plus one instance. An
-    offer dearer per replica than another is undercut by it beyond the count where the other's
-    slack runs out, so it can win only below that count. Rent never falls as replicas are added.
-    """
-    per_node = catalog.gpu(gpu_id).gpus_per_node
-    rates = []  # (rent per replica-hour u, slack per hour, instance $/hour, offer)
-    for offer in catalog.offers_for(gpu_id):
-        price = instance_price(offer, commit)
-        if price is None or (providers is not None and offer.provider not in providers):
-            continue
-        if gpus_per_replica <= offer.gpus:
-            rates.append((price / (offer.gpus // gpus_per_replica), price, price, offer))
-        elif offer.gpus == per_node:
-            rates.append((price * math.ceil(gpus_per_replica / offer.gpus), 0.0, price, offer))
-    out: dict[str, float] = {}
-    for u, _, price, offer in rates:
-        if any(uq < u and slack < replicas * (u - uq) for uq, slack, _, _ in rates):
-            continue  # undercut at every count from `replicas` on
-        n = instances_for_replicas(offer, gpus_per_replica, replicas, per_node)
-        assert n is not None
-        out[offer.provider] = min(out.get(offer.provider, math.inf), price * n * HOURS_PER_MONTH)
-    return out
-
-
 def replica_cloud_costs(
     catalog: Catalog,
     gpu_id: str,

@@ -1,6 +1,6 @@
 """Performance model: memory fit, latency and throughput of one replica (roofline + fitted efficiencies)."""
 
-from planner.perf.api import EngineSettings, calibration_caveat, engine_settings, estimate, max_batch, memory
+from planner.perf.api import EngineSettings, calibration_caveat, engine_settings, estimate, fits, max_batch, memory
 from planner.perf.bands import DEFAULT_CONFIDENCE, Band, Bands, bands, conservative, conservative_factors
 from planner.perf.geometry import Geometry, geometry
 from planner.perf.types import Config, Estimate, MemoryReport, Shape
@@ -21,6 +21,7 @@ __all__ = [
     "conservative_factors",
     "engine_settings",
     "estimate",
+    "fits",
     "geometry",
     "max_batch",
     "memory",

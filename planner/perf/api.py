@@ -148,15 +148,23 @@ def memory(cfg: Config, shape: Shape) -> MemoryReport:
     )
 
 
-def estimate(cfg: Config, shape: Shape, batch: int) -> Estimate:
-    """Steady-state medians at concurrency `batch` (capped at what memory and the engine allow)."""
+def fits(cfg: Config, shape: Shape) -> bool:
+    """Whether the weights and one sequence fit (`memory(...).fits`, without the report)."""
+    _check(shape)
+    p = prepared(cfg)
+    return p.max_concurrency(_req(p, shape).total) >= 1
+
+
+def estimate(cfg: Config, shape: Shape, batch: int, *, breakdown: bool = True) -> Estimate:
+    """Steady-state medians at concurrency `batch` (capped at what memory and the engine allow).
+    Without `breakdown` the Estimate's breakdown is left empty (a search reads only the totals)."""
     if batch < 1:
         raise RequestError(f"batch: must be >= 1 (got {batch})")
     _check(shape)
-    return estimate_prepared(prepared(cfg), shape, batch)
+    return estimate_prepared(prepared(cfg), shape, batch, breakdown=breakdown)
 
 
-def estimate_prepared(p: Prepared, shape: Shape, batch: int) -> Estimate:
+def estimate_prepared(p: Prepared, shape: Shape, batch: int, *, breakdown: bool = True) -> Estimate:
     """`estimate` on explicit per-Config constants (the efficiency fit builds them with trial values)."""
     r = _req(p, shape)
     maxc = p.max_concurrency(r.total)
@@ -194,7 +202,7 @@ def estimate_prepared(p: Prepared, shape: Shape, batch: int) -> Estimate:
         fits=True, batch=batch, effective_batch=int(b), memory_per_gpu_gb=fixed / GB + kv_gb + state_gb,
         max_concurrency=maxc, ttft_ms=ttft * 1e3, tpot_ms=tpot_step / a * 1e3, output_tokens_per_s=thr,
         output_tokens_per_s_per_gpu=thr / p.tp,
-        breakdown={
+        breakdown={} if not breakdown else {
             "weights_gb": p.weights / GB,
             "kv_cache_gb": kv_gb,
             "recurrent_state_gb": state_gb,

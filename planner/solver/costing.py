@@ -87,7 +87,6 @@ class PriceBook:
         self.res, self.catalog, self.tco = res, catalog, tco
         self._cloud: dict[tuple[str, int, int | tuple[int, ...]], CloudLine | None] = {}
         self._onprem: dict[tuple[str, int], OnpremLine | None] = {}
-        self._least: dict[tuple[str, int, int], dict[str, float]] = {}
 
     def cloud(self, gpu: str, tp: int, replicas: int | tuple[int, ...]) -> CloudLine | None:
         """For `replicas` replicas of `tp` GPUs, or an hourly schedule of them (a tuple)."""
@@ -101,14 +100,6 @@ class PriceBook:
                 cost.cheapest_scheduled_cloud(self.catalog, gpu, tp, replicas, req.commit, req.providers,
                                               today=self.res.today))
         return self._cloud[key]
-
-    def least_rent(self, gpu: str, tp: int, replicas: int) -> dict[str, float]:
-        """Per provider that can be the cheapest for `replicas` or more replicas, the least it charges."""
-        key = (gpu, tp, replicas)
-        if key not in self._least:
-            req = self.res.request
-            self._least[key] = cost.least_rent_by_provider(self.catalog, gpu, tp, replicas, req.commit, req.providers)
-        return self._least[key]
 
     def can_host(self, gpu: str, tp: int) -> bool:
         """Whether any allowed offer prices replicas of `tp` GPUs at all: an instance shape that fits

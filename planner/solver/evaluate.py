@@ -58,9 +58,9 @@ def _batches(top: int) -> list[int]:
 
 def memory_failure(cfg: Config, res: Resolved) -> Failure | None:
     """Why the weights and one sequence do not fit on the GPUs, if they do not."""
-    mem = perf.memory(cfg, res.shape)
-    if mem.fits:
+    if perf.fits(cfg, res.shape):
         return None
+    mem = perf.memory(cfg, res.shape)
     return Failure("memory", f"short of {mem.shortfall_gb:.1f} GB per GPU (weights {mem.weights_gb:.1f} GB "
                    f"of a {mem.budget_gb:.1f} GB budget)", mem.shortfall_gb)
 
@@ -103,7 +103,7 @@ def ladder(cfg: Config, res: Resolved) -> Ladder:
     rungs: list[Rung] = []
     min_ttft = float("inf")
     for batch in _batches(top):
-        est = perf.conservative(cfg, res.shape, perf.estimate(cfg, res.shape, batch), q)
+        est = perf.conservative(cfg, res.shape, perf.estimate(cfg, res.shape, batch, breakdown=False), q)
         if est.effective_batch < batch:
             # Prefill-bound: only effective_batch sequences decode and the rest queue inside the engine,
             # which the queueing model would count twice. A smaller rung describes the same replica.

@@ -80,13 +80,13 @@ def _size_and_price(s: Search, fam: Family, cfg: Config, book: PriceBook, pruner
                     ) -> Failure | None:
     """Size and price one configuration; the performance failure that stopped it, if one did."""
     lad = ladder(cfg, s.res)
-    if pruner is not None and pruner.skip_sized(fam, cfg, lad):
+    if pruner is not None and pruner.skip_ladder(fam, cfg, lad):
         return None
     outcome = size_on(cfg, s.res, lad)
     if isinstance(outcome, Failure):
         s.fail(fam, outcome)
         return outcome
-    if pruner is not None and pruner.skip_priced(fam, cfg, outcome):
+    if pruner is not None and pruner.skip(fam, outcome):
         return None
     priced = list(self_hosted(outcome, s.res, s.catalog, book))
     if not priced:
