@@ -33,7 +33,7 @@ def _failure(problem: Problem) -> Failure:
 
 def search(res: Resolved, catalog: Catalog, tco: TcoInputs, *, whole: bool = False) -> Search:
     """Every configuration's candidates and failures; without `whole`, only those a plan can show
-    (planner.solver.prune: the plan is the same, with fewer configurations sized)."""
+    (planner.solver.prune: the plan is the same, with fewer configurations priced)."""
     s = Search(res, catalog)
     too_long: dict[str, str | None] = {}
     book = PriceBook(res, catalog, tco)
