@@ -121,6 +121,10 @@ ENGINE_FLAGS: list[tuple[str, tuple[str, ...], type]] = [
 ]
 
 
+# A benchmark whose prompts and outputs all have the nominal lengths (bench_serving random, range ratio 1).
+FIXED_LENGTHS = re.compile(r"range-ratio 1(?:\.0)?(?![.\d])")
+
+
 def engine_args(notes: str) -> tuple[tuple[str, float], ...]:
     """The engine settings the measured deployment launched with, where its notes say (the model's
     defaults otherwise): `--mem-fraction-static 0.8` -> (("gpu_memory_utilization", 0.8),)."""
@@ -228,7 +232,11 @@ def load_cases(cat: Catalog | None = None, path: Path = DATA) -> tuple[list[Case
                      engine=engine, mtp=mtp[0], mtp_acceptance=mtp[1],
                      engine_version=engine_version(r["engine"], r["engine_version"]), engine_args=engine_args(notes))
         label = f"{mid}/{gpu_id}/{prec}/tp{int(tp)}/{engine}"
-        cases.append(Case(rid, label, cfg, Shape(isl=int(isl), osl=int(osl)), max(int(conc / replicas), 1),
+        # Identical lengths (`--random-range-ratio 1`) and a fixed number of decode steps (no speculative
+        # decoding) keep a closed-loop benchmark's clients in lock-step cohorts (planner.perf.Shape.cohort).
+        cohort = bool(FIXED_LENGTHS.search(notes + " " + r["prefix_cache"])) and mtp[0] == 0
+        cases.append(Case(rid, label, cfg, Shape(isl=int(isl), osl=int(osl), cohort=cohort),
+                          max(int(conc / replicas), 1),
                           tpot, ttft, thr / replicas if thr else None, cat.gpus[gpu_id].family,
                           source_group(r["source"])))
     return cases, skipped

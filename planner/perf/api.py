@@ -100,13 +100,21 @@ def _steady(p: Prepared, r: _Req, osl: int, b: float) -> _Steady:
     return step, mem, comp, comm, prefill, draft, prefill_tok, b
 
 
-def _tpot_step(step: float, prefill_share: float, b: float) -> float:
+def _tpot_step(step: float, prefill_share: float, b: float, cohort: bool = False) -> float:
     """The step time a decoding request sees: every step's share of prefill work except its own prompt's,
-    which came before its first token (a request alone decodes at the bare step)."""
+    which came before its first token (a request alone decodes at the bare step).
+
+    In lock-step cohorts (`Shape.cohort`) the b prompts of a cohort are prefilled back to back and
+    nothing else is prefilled until the cohort finishes: the i-th prompt's request sees only the b - i
+    prefills after its own, the median one (b - 1)/2 of the b - 1 others, half what it sees when
+    requests are staggered. (Engines give waiting prompts priority over decode steps, SGLang outright
+    and vLLM within its token budget, so a cohort arriving together is prefilled before it decodes.)"""
+    if cohort:
+        return step - prefill_share * (b + 1.0) / (2.0 * b)
     return step - prefill_share / b
 
 
-def _ttft(p: Prepared, r: _Req, b: float, step: float, prefill_share: float
+def _ttft(p: Prepared, r: _Req, b: float, step: float, prefill_share: float, cohort: bool = False
           ) -> tuple[float, float, float, float, float, float, float]:
     """(ttft_s, prefill_s, vision_s, mem_s, comp_s, comm_s, wait_s): a fixed request cost, the wait for
     the engine, the own prompt in chunks (sharing steps with the other b-1 decodes when the engine mixes
@@ -115,7 +123,8 @@ def _ttft(p: Prepared, r: _Req, b: float, step: float, prefill_share: float
     The wait: a request arriving among b-1 others finds a step in flight (half a step, on average) and,
     a fraction rho = prefill_share/step of the time, other prompts being prefilled ahead of it. Prompts
     are served first come first served, so that wait is the M/D/1 queue's rho·S / (2(1-rho)) for a
-    prompt of S seconds, at most the b-1 prompts of the other requests. Alone (b = 1) nothing waits."""
+    prompt of S seconds, at most the b-1 prompts of the other requests. Alone (b = 1) nothing waits.
+    In lock-step cohorts the median prompt waits for the (b-1)/2 prompts of its cohort ahead of it."""
     n_chunks = math.ceil(r.p_new / p.chunk)
     t, mem, comp, comm = _prefill_chunk_time(p, b - 1.0, r, r.p_new / n_chunks)
     prefill = n_chunks * t
@@ -123,7 +132,10 @@ def _ttft(p: Prepared, r: _Req, b: float, step: float, prefill_share: float
     others = (b - 1.0) / b
     rho = min(prefill_share / step, 0.99) if step > 0 else 0.0
     service = prefill + vision
-    wait = others * 0.5 * step + min(rho * service / (2.0 * (1.0 - rho)), (b - 1.0) * service)
+    if cohort:
+        wait = (b - 1.0) / 2.0 * service
+    else:
+        wait = others * 0.5 * step + min(rho * service / (2.0 * (1.0 - rho)), (b - 1.0) * service)
     return (p.request_s + wait + prefill + vision, prefill, vision, mem * n_chunks, comp * n_chunks,
             comm * n_chunks, wait)
 
@@ -186,9 +198,9 @@ def estimate_prepared(p: Prepared, shape: Shape, batch: int, *, breakdown: bool 
         )
     b = float(min(batch, maxc))
     step, mem, comp, comm, prefill, draft, prefill_tok, b = _steady(p, r, shape.osl, b)
-    ttft, own_prefill, vision, pmem, pcomp, pcomm, wait = _ttft(p, r, b, step, prefill)
+    ttft, own_prefill, vision, pmem, pcomp, pcomm, wait = _ttft(p, r, b, step, prefill, shape.cohort)
     a = p.accept_len
-    tpot_step = _tpot_step(step, prefill, b)
+    tpot_step = _tpot_step(step, prefill, b, shape.cohort)
     # Little's law over the b requests inside the engine: each holds its slot from admission to its last
     # token, TTFT less the fixed API-server cost (HTTP, tokenise: before admission) + (osl - 1) TPOT.
     thr = b * shape.osl / (ttft - p.request_s + (shape.osl - 1) * tpot_step / a)
@@ -247,7 +259,7 @@ def max_batch(cfg: Config, shape: Shape, tpot_ms: float | None = None,
 
     def ok(b: int) -> bool:
         full, _, _, _, prefill, _, _, eff_b = _steady(p, r, shape.osl, float(b))
-        step = _tpot_step(full, prefill, eff_b)
+        step = _tpot_step(full, prefill, eff_b, shape.cohort)
         if confidence > DEFAULT_CONFIDENCE:
             step *= tpot_factor(cfg, shape, int(eff_b), eff_b * p.accept_len / step / p.tp, confidence)
         return step <= target

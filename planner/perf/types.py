@@ -47,6 +47,11 @@ class Shape:
     image_pixels: int = 0
     video_frames: float = 0.0
     frame_pixels: int = 0
+    cohort: bool = False
+    """Requests arrive in lock-step cohorts rather than staggered: a closed-loop benchmark whose clients all
+    start at once with identical lengths and a fixed number of decode steps (no speculative decoding).
+    Such a cohort is prefilled back to back and finishes in the same step, so it stays in lock-step
+    (see planner.perf.api). Plans describe production traffic and leave it False."""
 
 
 @dataclass(frozen=True)
