@@ -54,6 +54,14 @@ def test_two_small_workloads_share_one_deployment(run_qwen_plan: Run, tmp_path: 
     for w in p["workloads"]:
         assert w["shared_with"] and w["ttft_ms"] <= w["ttft_target_ms"] and w["tpot_ms"] <= w["tpot_target_ms"]
         assert "shares one deployment" in w["why"]
+        # Each member's p10-p90 is the deployment's band as ratios of its own prediction (one replica, one
+        # model error), applied to what that member sees under the mix.
+        for metric in ("ttft", "tpot"):
+            lo, hi = dep["option"]["bands"][f"{metric}_ms"]
+            central = dep["option"][f"{metric}_ms"]
+            assert w[f"{metric}_band_ms"] == pytest.approx([w[f"{metric}_ms"] * lo / central,
+                                                            w[f"{metric}_ms"] * hi / central], rel=1e-3)
+    assert len({w["ttft_ms"] for w in p["workloads"]}) == 2  # the members see different TTFTs: scaled, not copied
 
 
 def test_different_residency_never_shares(run_qwen_plan: Run, tmp_path: Path, catalog: Catalog) -> None:

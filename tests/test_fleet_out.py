@@ -53,6 +53,24 @@ def test_out_writes_deployments_routes_plan_and_reports(run_qwen_plan: Run, tmp_
     assert totals[-1].startswith("TOTAL") and totals[-1].endswith(f"{plan['monthly_cost_usd']:.2f}")
     assert (out / MANIFEST).exists()
     check_fleet_workbook(out / "procurement" / "fleet.xlsx", plan)
+    check_workload_bands(plan, load_workbook(out / "procurement" / "fleet.xlsx")["Workloads"])
+
+
+def check_workload_bands(plan: dict[str, Any], sheet: Any) -> None:
+    """Each self-hosted workload's p10-p90 is its deployment's band as ratios of the deployment's own
+    prediction, applied to the workload's (the same ratios: one replica, one model error)."""
+    deps = {d["name"]: d["option"] for d in plan["deployments"]}
+    for i, w in enumerate(plan["workloads"]):
+        option = deps[w["deployment"]]
+        assert option["deploy"] != "api" and option["bands"] is not None
+        for metric, digits in (("ttft", 1), ("tpot", 2)):
+            lo, hi = option["bands"][f"{metric}_ms"]
+            mine = w[f"{metric}_ms"]
+            assert w[f"{metric}_band_ms"] == pytest.approx(
+                [mine * lo / option[f"{metric}_ms"], mine * hi / option[f"{metric}_ms"]], abs=10 ** -digits)
+            assert w[f"{metric}_band_ms"][0] < w[f"{metric}_band_ms"][1]
+        assert sheet.cell(2 + i, 9).value == "{:g}–{:g}".format(*w["ttft_band_ms"])
+        assert sheet.cell(2 + i, 10).value == "{:g}–{:g}".format(*w["tpot_band_ms"])
 
 
 def check_fleet_workbook(path: Path, plan: dict[str, Any]) -> None:

@@ -14,14 +14,20 @@ from planner.fleet.model import FleetPlan, fleet_json
 from planner.fmt import md_cell, num, usd
 
 
+def _band(band: tuple[float, float] | None) -> str:
+    return "" if band is None else f" ({num(band[0])}–{num(band[1])})"
+
+
 def _tables(plan: FleetPlan) -> tuple[list[str], list[list[str]], list[str], list[list[str]]]:
     dep_h = ["deployment", "serves", "what", "where", "GPUs", "capex", "$/month"]
     deps = [[d.name, ", ".join(d.workloads), d.option.label, d.option.where, str(d.gpus),
              usd(d.capex_usd) if d.capex_usd else "—", usd(d.monthly_cost_usd)] for d in plan.deployments]
-    wl_h = ["workload", "task", "peak req/s", "deployment", "TTFT p95 ms", "TPOT ms", "quality", "share $/mo",
-            "alone $/mo"]
-    wls = [[w.name, w.task, num(w.sizing_rps, 2), w.deployment, f"{num(w.ttft_ms)} ≤ {num(w.ttft_target_ms)}",
-            f"{num(w.tpot_ms)} ≤ {num(w.tpot_target_ms)}", num(w.quality), usd(w.share_monthly_usd),
+    wl_h = ["workload", "task", "peak req/s", "deployment", "TTFT p95 ms (p10–p90)", "TPOT ms (p10–p90)", "quality",
+            "share $/mo", "alone $/mo"]
+    wls = [[w.name, w.task, num(w.sizing_rps, 2), w.deployment,
+            f"{num(w.ttft_ms)}{_band(w.ttft_band_ms)} ≤ {num(w.ttft_target_ms)}",
+            f"{num(w.tpot_ms)}{_band(w.tpot_band_ms)} ≤ {num(w.tpot_target_ms)}", num(w.quality),
+            usd(w.share_monthly_usd),
             usd(w.alone_monthly_usd) if w.alone_monthly_usd is not None else "—"] for w in plan.workloads]
     return dep_h, deps, wl_h, wls
 

@@ -69,6 +69,14 @@ def _plan_of(col: Column, monthly: float) -> Plan:
                 candidates_evaluated=1, notes=notes)
 
 
+def _scaled(band: tuple[float, float], central: float, value: float, digits: int) -> tuple[float, float] | None:
+    """The deployment's band around its own prediction, as ratios, applied to a member's prediction: a
+    shared deployment's members see the same replica, so the same relative model error."""
+    if central <= 0:
+        return None
+    return round(value * band[0] / central, digits), round(value * band[1] / central, digits)
+
+
 def _summary(option: SelfHosted | Api) -> str:
     return f"{option.label}, {option.where}"
 
@@ -142,6 +150,7 @@ def plan_fleet(spec: FleetSpec, catalog: Catalog) -> FleetResult:
             latency = [(col.candidate.ttft_ms, col.candidate.tpot_ms)]
         peaks = [singles[m].res.sizing_rps or 0.0 for m in col.members]
         apart = _apart(cols, col.members)
+        bands = option.bands if isinstance(option, SelfHosted) else None
         for m, q, (ttft, tpot), peak in zip(col.members, col.qualities, latency, peaks, strict=True):
             s = singles[m]
             alone = s.alone
@@ -152,6 +161,8 @@ def plan_fleet(spec: FleetSpec, catalog: Catalog) -> FleetResult:
                 ttft_target_ms=s.res.ttft_ms, tpot_target_ms=s.res.tpot_ms, min_quality=s.res.request.min_quality,
                 deployment=name, shared_with=[spec.workloads[o].name for o in col.members if o != m],
                 ttft_ms=round(ttft, 1), tpot_ms=round(tpot, 2), quality=q,
+                ttft_band_ms=_scaled(bands.ttft_ms, option.ttft_ms, ttft, 1) if bands else None,
+                tpot_band_ms=_scaled(bands.tpot_ms, option.tpot_ms, tpot, 2) if bands else None,
                 share_monthly_usd=round(monthly * peak / sum(peaks), 2),
                 alone_monthly_usd=alone.monthly_cost_usd if alone is not None else None,
                 alone=f"{alone.describe()} ({alone.deploy})" if alone is not None else None,

@@ -31,6 +31,10 @@ class Served(_Frozen):
     shared_with: list[str]
     ttft_ms: float = Field(description="p95 TTFT this workload sees on its deployment (the mix bound when shared).")
     tpot_ms: float
+    ttft_band_ms: tuple[float, float] | None = Field(
+        default=None, description="p10..p90 of ttft_ms: its deployment's error band (planner.plan.PerfBands) "
+                                  "scaled to this workload's prediction; None on a hosted API (published medians).")
+    tpot_band_ms: tuple[float, float] | None = Field(default=None, description="p10..p90 of tpot_ms, the same way.")
     quality: float
     share_monthly_usd: float = Field(description="Its deployment's monthly cost split by the members' peak load.")
     alone_monthly_usd: float | None = Field(description="What `qwen-plan plan` recommends for it alone, $/month.")

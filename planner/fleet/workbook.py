@@ -80,7 +80,7 @@ def _fleet_sheet(ws: Worksheet, plan: FleetPlan) -> tuple[dict[str, int], int]:
 
 def _workloads_sheet(ws: Worksheet, plan: FleetPlan, dep_rows: dict[str, int]) -> int:
     for col, h in enumerate(("workload", "task", "deployment", "peak req/s", "share $/month", "alone $/month",
-                             "TTFT p95 ms", "TPOT ms"), 1):
+                             "TTFT p95 ms", "TPOT ms", "TTFT p10–p90 ms", "TPOT p10–p90 ms"), 1):
         ws.cell(1, col, h).font = BOLD
     rows = {w.name: 2 + i for i, w in enumerate(plan.workloads)}
     members: dict[str, list[int]] = {}
@@ -101,12 +101,14 @@ def _workloads_sheet(ws: Worksheet, plan: FleetPlan, dep_rows: dict[str, int]) -
             ws.cell(r, 6, "no plan alone")
         ws.cell(r, 7, w.ttft_ms)
         ws.cell(r, 8, w.tpot_ms)
+        for col, band in ((9, w.ttft_band_ms), (10, w.tpot_band_ms)):
+            text_cell(ws, r, col, "—" if band is None else f"{band[0]:g}–{band[1]:g}")
     total = 2 + len(plan.workloads)
     ws.cell(total, 1, "Total").font = BOLD
     ws.cell(total, 5, f"={_plus('E', list(rows.values()))}").number_format = USD
     alone = [rows[w.name] for w in plan.workloads if w.alone_monthly_usd is not None]
     ws.cell(total, 6, f"={_plus('F', alone)}").number_format = USD
-    for letter, width in zip("ABCDEFGH", (24, 10, 40, 11, 14, 14, 12, 10), strict=True):
+    for letter, width in zip("ABCDEFGHIJ", (24, 10, 40, 11, 14, 14, 12, 10, 16, 16), strict=True):
         ws.column_dimensions[letter].width = width
     return total
 
