@@ -11,6 +11,7 @@ from planner.calibrate.formats import read_results
 from planner.calibrate.points import Setup, to_point
 from planner.catalog import Catalog
 from planner.errors import RequestError
+from planner.perf.roofline import prepared
 
 FIX = Path(__file__).resolve().parent / "calibrate" / "fixtures"
 CSV_HEADER = "model,gpu,precision,tp,engine,isl,osl,concurrency,ttft_ms,tpot_ms,output_tokens_per_s"
@@ -112,6 +113,18 @@ def test_csv_with_empty_cells_and_optional_columns(tmp_path: Path, catalog: Cata
     pa, pb = (to_point(m, Setup(), catalog) for m in (a, b))
     assert pa.family == "hopper" and pa.batch == 8 and pa.thr is None
     assert pb.cfg.ep == 2 and pb.thr == 900  # throughput counts where TPOT is missing
+
+
+def test_a_runs_engine_release_picks_that_releases_defaults(tmp_path: Path, catalog: Catalog) -> None:
+    """A run on vLLM 0.17.1 (one state block per request, planner/perf/engines.yaml `by_version`) is
+    predicted with that release's memory rule; text naming no release gets the pinned one's."""
+    path = tmp_path / "runs.csv"
+    rows = "".join(f"qwen3.5-27b,h100-sxm,fp8,1,vllm,8192,256,8,,21.5,,{v}\n" for v in ("0.17.1", "main", ""))
+    path.write_text(CSV_HEADER + ",engine_version\n" + rows)
+    old, main, none = (to_point(m, Setup(), catalog) for m in read_results(path))
+    assert (old.cfg.engine_version, main.cfg.engine_version, none.cfg.engine_version) == ("0.17.1", None, None)
+    assert prepared(old.cfg).eng.state_slots == 1 < prepared(none.cfg).eng.state_slots
+    assert prepared(old.cfg).max_concurrency(8192 + 256) > prepared(none.cfg).max_concurrency(8192 + 256)
 
 
 @pytest.mark.parametrize(("content", "needle"), [

@@ -16,6 +16,7 @@ from planner.catalog.schema import ENGINES, PRECISIONS, KvDtype
 from planner.errors import PlannerError, RequestError
 from planner.feasibility import Layout, check
 from planner.perf import Config, Shape
+from planner.perf.constants import parse_version
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +38,19 @@ def _need(m: Measurement, name: str) -> object:
             raise RequestError(f"{m.source}: {name}: not in the file ({flag[name]} are needed to place the run)")
         raise RequestError(f"{m.source}: {name}: not in the file; give --{name} or --plan plan.json")
     return v
+
+
+def release(version: str | None) -> str | None:
+    """The engine release a run names, so it is predicted with that release's defaults (planner/perf/
+    engines.yaml `by_version`: pool sizes, chunking); None (the pinned release's) for text naming no
+    release number, as `main` or a nightly build, the same rule the shipped fit applies to its rows."""
+    if version is None:
+        return None
+    try:
+        parse_version(version)
+    except ValueError:
+        return None
+    return version
 
 
 def to_point(m: Measurement, setup: Setup, cat: Catalog) -> Point:
@@ -71,7 +85,8 @@ def to_point(m: Measurement, setup: Setup, cat: Catalog) -> Point:
     if not 0.0 <= hit <= 1.0:
         raise RequestError(f"{m.source}: prefix_hit: must be within 0..1 (got {hit})")
     cfg = Config(model=model, gpu=gpu, precision=precision, tp=tp, ep=ep, kv_dtype=setup.kv_dtype,
-                 engine=engine, mtp=m.mtp or 0, language_model_only=setup.language_model_only)
+                 engine=engine, mtp=m.mtp or 0, language_model_only=setup.language_model_only,
+                 engine_version=release(m.engine_version))
     label = f"{model.id}/{gpu.id}/{precision}/tp{tp}/{engine} isl {isl:.0f} osl {osl:.0f} c {conc:g}"
     # A client's throughput includes each request's TTFT, which the model's decode throughput leaves out:
     # beside a measured TPOT it would pull the fit the wrong way, so it counts only where TPOT is missing.

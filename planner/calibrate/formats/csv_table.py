@@ -2,7 +2,8 @@
 
     model,gpu,precision,tp,engine,isl,osl,concurrency,ttft_ms,tpot_ms,output_tokens_per_s[,mtp,prefix_hit,ep]
 
-Optional `replicas` (throughput and concurrency are then of the whole service) and `date`.
+Optional `replicas` (throughput and concurrency are then of the whole service), `date` and
+`engine_version` (the release that ran, e.g. 0.5.23: predicted with that release's defaults).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from planner.errors import RequestError
 
 REQUIRED = ("model", "gpu", "precision", "tp", "engine", "isl", "osl", "concurrency", "ttft_ms", "tpot_ms",
             "output_tokens_per_s")
-OPTIONAL = ("mtp", "prefix_hit", "ep", "replicas", "date")
+OPTIONAL = ("mtp", "prefix_hit", "ep", "replicas", "date", "engine_version")
 
 
 def read(body: str, path: str) -> list[Measurement]:
@@ -40,7 +41,8 @@ def read(body: str, path: str) -> list[Measurement]:
         out.append(Measurement(
             source=where, tool="csv", date=text(row, "date"), model=text(row, "model"), gpu=text(row, "gpu"),
             precision=text(row, "precision"), tp=integer(row, "tp", where), ep=integer(row, "ep", where),
-            engine=text(row, "engine"), mtp=int(mtp) if mtp is not None else None,
+            engine=text(row, "engine"), engine_version=text(row, "engine_version"),
+            mtp=int(mtp) if mtp is not None else None,
             prefix_hit=number(row, "prefix_hit", where), replicas=integer(row, "replicas", where),
             isl=number(row, "isl", where), osl=number(row, "osl", where),
             concurrency=number(row, "concurrency", where), ttft_ms=number(row, "ttft_ms", where),
