@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 import io
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,10 @@ def _safe_streams() -> None:
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: every user-facing failure is one line on stderr and exit 2 (1: nothing feasible)."""
     args = sys.argv[1:] if argv is None else argv
+    if argv is None and hasattr(signal, "SIGPIPE"):
+        # A reader that stops early (`qwen-plan | head`) ends the process as it ends `cat`: by SIGPIPE,
+        # silently. Otherwise click turns EPIPE into exit 1, which here means "nothing meets the request".
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     _safe_streams()
     try:
         # Bare `qwen-plan` is a request for help, not an error.
