@@ -55,7 +55,7 @@ def layer(module: str) -> str:
 # The catalog sits below everything, base modules included: it loads facts, it does not price or format.
 CATALOG_BASE = {"errors", "k8s_names", "planner"}
 # layer -> the layers it may import (besides itself and the shared base modules).
-BASE = {"errors", "clock", "terms", "fmt", "k8s_names", "atomic", "planner"}
+BASE = {"errors", "clock", "terms", "fmt", "k8s_names", "atomic", "parallel", "planner"}
 ALLOWED: dict[str, set[str]] = {
     "catalog": set(),
     "request": {"catalog"},

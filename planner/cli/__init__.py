@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 import importlib
 import importlib.util
 import io
@@ -14,7 +15,7 @@ from typing import Any
 
 import click
 
-from planner import __version__
+from planner import __version__, parallel
 from planner.errors import EnvironmentFailure, PlannerError, os_failure
 from planner.errors import one_line as _line
 
@@ -99,6 +100,11 @@ def main(argv: list[str] | None = None) -> Any:
         # A reader that stops early (`qwen-plan | head`) ends the process as it ends `cat`: by SIGPIPE,
         # silently. Otherwise click turns EPIPE into exit 1, which here means "nothing meets the request".
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if argv is None:
+        parallel.enable()  # the console script: one thread, so the search may fork (planner.parallel)
+        # A run lives about a second and makes few reference cycles: collecting the youngest generation
+        # every 700 allocations (the default) spends a few percent of it finding none.
+        gc.set_threshold(100_000, 20, 100)
     _safe_streams()
     try:
         # Bare `qwen-plan` is a request for help, not an error.

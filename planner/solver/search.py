@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from planner import parallel
 from planner.catalog import Catalog
 from planner.cost import TcoInputs
 from planner.feasibility import Problem, context_problem
 from planner.perf import Config
 from planner.solver.costing import Candidate, PriceBook, apis, self_hosted
-from planner.solver.evaluate import Failure, ladder, memory_failure, size_on
+from planner.solver.evaluate import Failure, Ladder, ladder, memory_failure, size_on
 from planner.solver.prune import Pruner
 from planner.solver.resolve import Resolved
 from planner.solver.space import Family, configurations
@@ -44,20 +45,31 @@ def search(res: Resolved, catalog: Catalog, tco: TcoInputs, *, whole: bool = Fal
     # MTP drafts only add memory (their weights, KV and state slots): once a family's TP size fails
     # memory, its longer drafts (generated next) fail it by more, which changes no reported reason.
     short: tuple[Family, int] | None = None
-    for fam, cfg in configurations(res, catalog) if res.deploys - {"api"} else ():
+    space = list(configurations(res, catalog)) if res.deploys - {"api"} else []
+
+    def too_long_for(cfg: Config) -> str | None:
+        if cfg.model.id not in too_long:
+            too_long[cfg.model.id] = context_problem(cfg.model, res.workload.input_tokens + res.osl)
+        return too_long[cfg.model.id]
+
+    # The configurations the loop below may size, their ladders computed up front (on two cores where
+    # the CLI allows: planner.parallel); a few the loop then skips (longer drafts after a memory
+    # failure) cost one memory check each.
+    hosted = [cfg for _, cfg in space if not isinstance(cfg, Problem) and not too_long_for(cfg)
+              and book.can_host(cfg.gpu.id, cfg.tp)]
+    lads = dict(zip(map(id, hosted), parallel.map_halves(lambda cfg: ladder(cfg, res), hosted), strict=True))
+    for fam, cfg in space:
         s.evaluated += 1
         if isinstance(cfg, Problem):
             s.fail(fam, _failure(cfg))
             continue
         if cfg.mtp and short == (fam, cfg.tp):
             continue
-        if fam.model not in too_long:
-            too_long[fam.model] = context_problem(cfg.model, res.workload.input_tokens + res.osl)
-        reason = too_long[fam.model]
+        reason = too_long_for(cfg)
         if reason:
             s.fail(fam, Failure("context", reason, 0.0))
         elif book.can_host(cfg.gpu.id, cfg.tp):
-            failure = _size_and_price(s, fam, cfg, book, pruner)
+            failure = _size_and_price(s, fam, cfg, book, pruner, lads[id(cfg)])
             short = (fam, cfg.tp) if failure is not None and failure.constraint == "memory" else None
         else:
             unsellable.append((fam, cfg))
@@ -76,10 +88,11 @@ def search(res: Resolved, catalog: Catalog, tco: TcoInputs, *, whole: bool = Fal
     return s
 
 
-def _size_and_price(s: Search, fam: Family, cfg: Config, book: PriceBook, pruner: Pruner | None = None
-                    ) -> Failure | None:
+def _size_and_price(s: Search, fam: Family, cfg: Config, book: PriceBook, pruner: Pruner | None = None,
+                    lad: Ladder | None = None) -> Failure | None:
     """Size and price one configuration; the performance failure that stopped it, if one did."""
-    lad = ladder(cfg, s.res)
+    if lad is None:
+        lad = ladder(cfg, s.res)
     if pruner is not None and pruner.skip_ladder(fam, cfg, lad):
         return None
     outcome = size_on(cfg, s.res, lad)
