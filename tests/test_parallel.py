@@ -1,10 +1,11 @@
-"""planner.parallel: the same list as the sequential map, the second half computed in a forked child,
-and the sequential map wherever forking is off, unsafe or fails. Run in fresh single-threaded
-interpreters (a pytest-xdist worker holds threads, where map_halves rightly refuses to fork)."""
+"""planner.parallel: every answer is the caller's own `fn(item)`, the tail computed by a forked child,
+and the caller's own work wherever forking is off, unsafe or fails. Run in fresh single-threaded
+interpreters (a pytest-xdist worker holds threads, where map_tail rightly refuses to fork)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -26,33 +27,36 @@ SCRIPT = textwrap.dedent("""
         return (x * x, os.getpid() == parent)
 
     n = int(sys.argv[2])
-    print(json.dumps(parallel.map_halves(fn, list(range(n)))))
+    with parallel.map_tail(fn, list(range(n)), share=0.6) as tail:
+        got = [tail.get(i) for i in range(n) if i % 7]  # in order, some items never asked for
+    print(json.dumps([tail.start, got]))
 """)
 
 
-def _run(mode: str, n: int) -> list[tuple[int, bool]]:
+def _run(mode: str, n: int) -> tuple[int, list[tuple[int, bool]]]:
     out = subprocess.run([sys.executable, "-c", SCRIPT, mode, str(n)], capture_output=True, text=True,
                          check=True, timeout=60)
     assert out.stderr == ""
-    return [tuple(r) for r in json.loads(out.stdout)]
+    start, got = json.loads(out.stdout)
+    return start, [tuple(r) for r in got]
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="forks on Linux only")
-def test_second_half_runs_in_a_child_and_the_list_is_the_sequential_one() -> None:
-    import os
-
-    if len(os.sched_getaffinity(0)) < 2:
-        pytest.skip("one usable CPU: map_halves stays sequential")
-    n = 2 * parallel.MIN_ITEMS + 1
-    got = _run("on", n)
-    assert [v for v, _ in got] == [x * x for x in range(n)]
-    assert [here for _, here in got] == [True] * (n // 2) + [False] * (n - n // 2)
+@pytest.mark.skipif(sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2,
+                    reason="forks on Linux with two or more usable CPUs only")
+def test_the_tail_comes_from_a_child_and_every_answer_is_fn() -> None:
+    n = 4 * parallel.MIN_ITEMS
+    start, got = _run("on", n)
+    asked = [i for i in range(n) if i % 7]
+    assert start == n - int(n * 0.6)
+    assert [v for v, _ in got] == [i * i for i in asked]
+    assert [here for _, here in got] == [i < start for i in asked]
 
 
 @pytest.mark.parametrize(("mode", "n"), [
-    ("off", 2 * parallel.MIN_ITEMS),  # not enabled (a library caller)
-    ("on", parallel.MIN_ITEMS - 1),  # too few items to pay for a fork
-    ("child-fails", 2 * parallel.MIN_ITEMS),  # the child delivers nothing: the parent computes it all
+    ("off", 4 * parallel.MIN_ITEMS),  # not enabled (a library caller)
+    ("on", parallel.MIN_ITEMS),  # a tail too short to pay for a fork
+    ("child-fails", 4 * parallel.MIN_ITEMS),  # the child delivers nothing: the caller computes it all
 ])
-def test_sequential_wherever_forking_is_off_small_or_failed(mode: str, n: int) -> None:
-    assert _run(mode, n) == [(x * x, True) for x in range(n)]
+def test_the_callers_own_work_wherever_forking_is_off_small_or_failed(mode: str, n: int) -> None:
+    _, got = _run(mode, n)
+    assert got == [(i * i, True) for i in range(n) if i % 7]

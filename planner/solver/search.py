@@ -32,6 +32,11 @@ def _failure(problem: Problem) -> Failure:
     return Failure("engine" if problem.field == "engine" else "precision", problem.message, 0.0)
 
 
+# The child's share of the ladders: this process also sizes and prices every configuration, so the two
+# finish together when it ladders fewer than half (about a third with a load, more without one).
+CHILD_SHARE = 0.6
+
+
 def search(res: Resolved, catalog: Catalog, tco: TcoInputs, *, whole: bool = False) -> Search:
     """Every configuration's candidates and failures; without `whole`, only those a plan can show
     (planner.solver.prune: the plan is the same, with fewer configurations priced)."""
@@ -52,27 +57,27 @@ def search(res: Resolved, catalog: Catalog, tco: TcoInputs, *, whole: bool = Fal
             too_long[cfg.model.id] = context_problem(cfg.model, res.workload.input_tokens + res.osl)
         return too_long[cfg.model.id]
 
-    # The configurations the loop below may size, their ladders computed up front (on two cores where
-    # the CLI allows: planner.parallel); a few the loop then skips (longer drafts after a memory
-    # failure) cost one memory check each.
+    # The configurations the loop below may size, in its order: where the CLI allows, a forked child
+    # computes the ladders of the last 60 % while this process sizes and prices the first (planner.parallel).
     hosted = [cfg for _, cfg in space if not isinstance(cfg, Problem) and not too_long_for(cfg)
               and book.can_host(cfg.gpu.id, cfg.tp)]
-    lads = dict(zip(map(id, hosted), parallel.map_halves(lambda cfg: ladder(cfg, res), hosted), strict=True))
-    for fam, cfg in space:
-        s.evaluated += 1
-        if isinstance(cfg, Problem):
-            s.fail(fam, _failure(cfg))
-            continue
-        if cfg.mtp and short == (fam, cfg.tp):
-            continue
-        reason = too_long_for(cfg)
-        if reason:
-            s.fail(fam, Failure("context", reason, 0.0))
-        elif book.can_host(cfg.gpu.id, cfg.tp):
-            failure = _size_and_price(s, fam, cfg, book, pruner, lads[id(cfg)])
-            short = (fam, cfg.tp) if failure is not None and failure.constraint == "memory" else None
-        else:
-            unsellable.append((fam, cfg))
+    position = {id(cfg): i for i, cfg in enumerate(hosted)}
+    with parallel.map_tail(lambda cfg: ladder(cfg, res), hosted, share=CHILD_SHARE) as lads:
+        for fam, cfg in space:
+            s.evaluated += 1
+            if isinstance(cfg, Problem):
+                s.fail(fam, _failure(cfg))
+                continue
+            if cfg.mtp and short == (fam, cfg.tp):
+                continue
+            reason = too_long_for(cfg)
+            if reason:
+                s.fail(fam, Failure("context", reason, 0.0))
+            elif book.can_host(cfg.gpu.id, cfg.tp):
+                failure = _size_and_price(s, fam, cfg, book, pruner, lads.get(position[id(cfg)]))
+                short = (fam, cfg.tp) if failure is not None and failure.constraint == "memory" else None
+            else:
+                unsellable.append((fam, cfg))
     sized_any = bool(s.candidates)
     for fam, cfg in unsellable:
         if sized_any:
