@@ -39,10 +39,16 @@ def invoke() -> Callable[..., Result]:
     return run
 
 
+@pytest.fixture(scope="session")
+def qwen_plan_exe() -> str:
+    """The installed console script: the one beside this interpreter (the test venv's)."""
+    return shutil.which("qwen-plan", path=str(Path(sys.executable).parent)) or "qwen-plan"
+
+
 @pytest.fixture
-def run_qwen_plan() -> Callable[..., subprocess.CompletedProcess[str]]:
+def run_qwen_plan(qwen_plan_exe: str) -> Callable[..., subprocess.CompletedProcess[str]]:
     """The installed console script, in a subprocess: what a user runs, error handling included."""
-    exe = shutil.which("qwen-plan", path=str(Path(sys.executable).parent)) or "qwen-plan"
+    exe = qwen_plan_exe
 
     def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         full_env = {**os.environ, **(env or {})}

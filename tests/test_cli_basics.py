@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -52,18 +53,13 @@ def test_bad_precision_list_names_accepted_values(
     assert "--precisions" in r.stderr and "nvfp4" in r.stderr
 
 
-def test_a_reader_that_stops_early_ends_it_quietly_not_as_infeasible() -> None:
+def test_a_reader_that_stops_early_ends_it_quietly_not_as_infeasible(qwen_plan_exe: str) -> None:
     """`qwen-plan | head`: SIGPIPE, as for `cat`, with nothing on stderr; exit 1 would say "nothing fits".
     The reader is gone before the plan is printed (closed at start), so the first write meets it."""
-    import shutil
-    import signal
-    import sys
-
-    exe = shutil.which("qwen-plan", path=str(Path(sys.executable).parent)) or "qwen-plan"
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        r = subprocess.run([exe, "--budget", "20000", "--task", "docs"], stdout=write_end,
+        r = subprocess.run([qwen_plan_exe, "--budget", "20000", "--task", "docs"], stdout=write_end,
                            stderr=subprocess.PIPE, timeout=60, check=False)
     finally:
         os.close(write_end)

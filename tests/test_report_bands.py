@@ -9,9 +9,7 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -33,12 +31,11 @@ ARGS = ("--task", "chat", "--rps", "2", "--deploy", "any", "--format", "json")
 
 
 @pytest.fixture(scope="module")
-def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
+def written(tmp_path_factory: pytest.TempPathFactory, qwen_plan_exe: str) -> tuple[dict[str, Any], Path]:
     """The Plan JSON on stdout and the --out folder of one real run of the installed CLI."""
     out = tmp_path_factory.mktemp("bands") / "plan"
-    exe = shutil.which("qwen-plan", path=str(Path(sys.executable).parent)) or "qwen-plan"
-    r = subprocess.run([exe, *ARGS, "--out", str(out)], capture_output=True, text=True, timeout=300, check=False,
-                       env={**os.environ, "QWEN_PLAN_TODAY": TODAY})
+    r = subprocess.run([qwen_plan_exe, *ARGS, "--out", str(out)], capture_output=True, text=True, timeout=300,
+                       check=False, env={**os.environ, "QWEN_PLAN_TODAY": TODAY})
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout), out
 

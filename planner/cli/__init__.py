@@ -96,11 +96,11 @@ def _safe_streams() -> None:
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: every user-facing failure is one line on stderr and exit 2 (1: nothing feasible)."""
     args = sys.argv[1:] if argv is None else argv
-    if argv is None and hasattr(signal, "SIGPIPE"):
-        # A reader that stops early (`qwen-plan | head`) ends the process as it ends `cat`: by SIGPIPE,
-        # silently. Otherwise click turns EPIPE into exit 1, which here means "nothing meets the request".
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    if argv is None:
+    if argv is None:  # the console script, not a caller in another program
+        if hasattr(signal, "SIGPIPE"):
+            # A reader that stops early (`qwen-plan | head`) ends the process as it ends `cat`: by SIGPIPE,
+            # silently. Otherwise click turns EPIPE into exit 1, which here means "nothing meets the request".
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         parallel.enable()  # the console script: one thread, so the search may fork (planner.parallel)
         # A run lives about a second and makes few reference cycles: collecting the youngest generation
         # every 700 allocations (the default) spends a few percent of it finding none.

@@ -73,7 +73,7 @@ def search(res: Resolved, catalog: Catalog, tco: TcoInputs, *, whole: bool = Fal
             reason = too_long_for(cfg)
             if reason:
                 s.fail(fam, Failure("context", reason, 0.0))
-            elif book.can_host(cfg.gpu.id, cfg.tp):
+            elif id(cfg) in position:
                 failure = _size_and_price(s, fam, cfg, book, pruner, lads.get(position[id(cfg)]))
                 short = (fam, cfg.tp) if failure is not None and failure.constraint == "memory" else None
             else:
