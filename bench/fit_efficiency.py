@@ -5,9 +5,9 @@ planner/perf/efficiency.yaml; prints the error before and after.
 
 Per family (hopper, blackwell, cdna3, cdna4): achievable fraction of peak HBM bandwidth and of peak
 tensor FLOPS, a fixed engine cost per forward step, the latency of one TP all-reduce and a fixed
-per-request TTFT cost. Global: the
-efficiency of routed-expert GEMMs relative to dense ones and the share of the FP8/FP4 rate gain that
-kernels realise. 22 constants for ~250 rows x up to 3 metrics; no per-row factors. Robust
+per-request TTFT cost. Global: the efficiency of routed-expert GEMMs relative to dense ones, the share of
+the FP8/FP4 rate gain that kernels realise, and the fixed cost each decoding request adds to a step.
+23 constants for ~250 rows x up to 3 metrics; no per-row factors. Robust
 least squares on log(predicted/measured), by planner/calibrate/fit.py (the fit `qwen-plan calibrate`
 runs too, there with a prior); this script only maps the rows and writes the file.
 """
@@ -68,6 +68,7 @@ def write(consts: Constants, families: list[str], n_cases: int, err: dict[str, E
         f"link_efficiency: {consts.link_efficiency}  # share of one-direction link bandwidth reached",
         f"moe_compute: {consts.moe_compute:.3f}",
         f"quant_compute: {consts.quant_compute:.3f}",
+        f"seq_step_us: {consts.seq_step_us:.2f}  # per decoding request per step: bookkeeping, sampling",
         "request_overhead_ms: {" + ", ".join(f"{e}: {consts.request_overhead_ms[e]:.1f}" for e in ENGINES)
         + "}  # per engine: HTTP, tokenise, admission, first-token stream",
         "multi_gpu_request_ms: {" + ", ".join(f"{e}: {consts.multi_gpu_request_ms.get(e, 0.0):.1f}" for e in ENGINES)
@@ -124,6 +125,7 @@ def main() -> None:
     for f in families:
         print(f"  {f}: {best.families[f]}")
     print(f"  moe_compute {best.moe_compute:.3f}  quant_compute {best.quant_compute:.3f}  "
+          f"seq_step_us {best.seq_step_us:.2f}  "
           f"request_overhead_ms {best.request_overhead_ms}  multi_gpu_request_ms {best.multi_gpu_request_ms}")
     if not args.dry_run:
         write(best, families, len(cases), result)

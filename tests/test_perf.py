@@ -64,7 +64,7 @@ EFF = FamilyEff(bandwidth=1.0, compute=1.0, step_overhead_ms=1.0, allreduce_us=0
 
 
 def consts() -> Constants:
-    return replace(constants(), moe_compute=1.0, quant_compute=1.0, link_efficiency=1.0,
+    return replace(constants(), moe_compute=1.0, quant_compute=1.0, link_efficiency=1.0, seq_step_us=0.0,
                    request_overhead_ms={"vllm": 0.0, "sglang": 0.0})
 
 

@@ -63,3 +63,29 @@ def test_request_overhead_does_not_limit_engine_throughput() -> None:
     b = estimate_prepared(Prepared(cfg, EFF, slow), SHAPE, 8)
     assert b.ttft_ms == pytest.approx(a.ttft_ms + 500.0)
     assert b.output_tokens_per_s == pytest.approx(a.output_tokens_per_s)
+
+
+def test_each_decoding_request_adds_a_fixed_cost_to_every_step() -> None:
+    # 10 µs per request: at batch 50 every step is 0.5 ms longer and so is TPOT (no MTP); alone, 10 µs.
+    c = replace(consts(), seq_step_us=10.0)
+    for engine in ("sglang", "vllm"):
+        cfg = Config(M35, H200, "bf16", 1, engine=engine)
+        bare = estimate_prepared(Prepared(cfg, EFF, consts()), SHAPE, 50)
+        costly = estimate_prepared(Prepared(cfg, EFF, c), SHAPE, 50)
+        assert costly.effective_batch == bare.effective_batch == 50
+        assert costly.breakdown["step_sequences_ms"] == pytest.approx(0.5)
+        assert bare.breakdown["step_sequences_ms"] == 0.0
+        # vLLM also pays it for the 49 decodes sharing the own prompt's chunk step (TTFT), SGLang not
+        extra_ttft = costly.breakdown["ttft_prefill_ms"] - bare.breakdown["ttft_prefill_ms"]
+        assert extra_ttft == pytest.approx(0.49 if engine == "vllm" else 0.0, abs=1e-9)
+        # the prefill share is unchanged under SGLang (prefill batches apart); TPOT grows by the 0.5 ms
+        if engine == "sglang":
+            assert costly.tpot_ms - bare.tpot_ms == pytest.approx(0.5)
+        alone = estimate_prepared(Prepared(cfg, EFF, c), SHAPE, 1)
+        assert alone.breakdown["step_sequences_ms"] == pytest.approx(0.01)
+    # with MTP 2 a request still costs 10 µs a step, now spread over 1 + a + a² = 1.75 tokens
+    cfg = Config(M35, H200, "bf16", 1, engine="sglang", mtp=2, mtp_acceptance=0.5)
+    bare = estimate_prepared(Prepared(cfg, EFF, consts()), SHAPE, 40)
+    costly = estimate_prepared(Prepared(cfg, EFF, c), SHAPE, 40)
+    assert costly.breakdown["step_sequences_ms"] == pytest.approx(0.4)
+    assert costly.tpot_ms - bare.tpot_ms == pytest.approx(0.4 / 1.75)

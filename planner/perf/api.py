@@ -57,7 +57,7 @@ def _prefill_chunk_time(
     """Time of one prefill step of `tokens` prompt tokens, and its (memory, compute, comm) parts."""
     dec = others if p.mixed else 0.0
     mem, comp, comm = p.step(dec, r.ctx, tokens, r.pre_ctx)
-    return max(mem, comp) + comm + p.overhead_s, mem, comp, comm
+    return max(mem, comp) + comm + p.overhead_s + dec * p.seq_s, mem, comp, comm
 
 
 _Steady = tuple[float, float, float, float, float, float, float, float]
@@ -96,7 +96,7 @@ def _steady(p: Prepared, r: _Req, osl: int, b: float) -> _Steady:
         prefill = prefill_tok / chunk * _prefill_chunk_time(p, 0.0, r, chunk)[0]
     # Each finished request was once a new one whose images the encoder ran: b·a/osl of them per step.
     prefill += b * a / osl * r.vision_s
-    step = base + p.overhead_s + draft + prefill
+    step = base + p.overhead_s + b * p.seq_s + draft + prefill
     return step, mem, comp, comm, prefill, draft, prefill_tok, b
 
 
@@ -224,6 +224,7 @@ def estimate_prepared(p: Prepared, shape: Shape, batch: int, *, breakdown: bool 
             "decode_compute_ms": comp * 1e3,
             "decode_comm_ms": comm * 1e3,
             "step_overhead_ms": p.overhead_s * 1e3,
+            "step_sequences_ms": b * p.seq_s * 1e3,
             "draft_ms": draft * 1e3,
             "prefill_share_ms": prefill * 1e3,
             "prefill_tokens_per_step": prefill_tok,

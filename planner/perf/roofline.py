@@ -83,6 +83,7 @@ class Prepared:
         "peak",
         "peak_bf16",
         "request_s",
+        "seq_s",
         "state_rw",
         "state_seq",
         "state_share",
@@ -183,6 +184,7 @@ class Prepared:
             a2a = 2.0 * g.experts_per_token * (cfg.ep - 1) / cfg.ep * g.hidden * 2.0 / link
             self.comm_bytes_s = self.comm_bytes_s / 2 + a2a / 2
         self.overhead_s = eff_.step_overhead_ms * 1e-3
+        self.seq_s = c.seq_step_us * 1e-6
         own = (eff_.request_overhead_ms or {}).get(cfg.engine)
         self.request_s = (own if own is not None else c.request_overhead_ms.get(cfg.engine, 0.0)) * 1e-3
         if tp > 1:
