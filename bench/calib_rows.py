@@ -118,6 +118,7 @@ ENGINE_FLAGS: list[tuple[str, tuple[str, ...], type]] = [
     (r"max-running-requests[ =](\d+)|--max-num-seqs[ =](\d+)", ("max_num_seqs", "small_max_num_seqs"), int),
     (r"chunked-prefill(?:-size)?[ =](\d+)|max-num-batched-tokens[ =](\d+)", ("chunk_tokens", "small_chunk_tokens"),
      int),
+    (r"scheduler-recv-interval[ =](\d+)", ("recv_interval",), int),
 ]
 
 

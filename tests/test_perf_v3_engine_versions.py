@@ -128,3 +128,4 @@ def test_measurement_notes_give_the_launch_flags() -> None:
     assert engine_args("Launch flags of the cell: --mem-fraction-static 0.8.") == (("gpu_memory_utilization", 0.8),)
     # TensorRT-LLM's kv_cache_free_gpu_mem_fraction is a share of the memory left after the weights: not this
     assert engine_args("kv_cache_free_gpu_mem_fraction 0.95 typical.") == ()
+    assert engine_args("--scheduler-recv-interval 30 (30 at concurrency >= 16, else 10)") == (("recv_interval", 30),)

@@ -89,3 +89,18 @@ def test_each_decoding_request_adds_a_fixed_cost_to_every_step() -> None:
     costly = estimate_prepared(Prepared(cfg, EFF, c), SHAPE, 40)
     assert costly.breakdown["step_sequences_ms"] == pytest.approx(0.4)
     assert costly.tpot_ms - bare.tpot_ms == pytest.approx(0.4 / 1.75)
+
+
+def test_a_scheduler_polling_every_k_steps_makes_arrivals_wait_k_half_steps() -> None:
+    # SGLang --scheduler-recv-interval 30: an arrival waits 15 steps on average to be seen, not half a step;
+    # the step itself is unchanged.
+    cfg = Config(M35, H200, "bf16", 1, engine="sglang")
+    slow = Config(M35, H200, "bf16", 1, engine="sglang", engine_args=(("recv_interval", 30),))
+    one = estimate_prepared(Prepared(cfg, EFF, consts()), SHAPE, 16)
+    thirty = estimate_prepared(Prepared(slow, EFF, consts()), SHAPE, 16)
+    step = one.breakdown["step_ms"]
+    assert thirty.breakdown["step_ms"] == pytest.approx(step)
+    assert thirty.breakdown["ttft_wait_ms"] - one.breakdown["ttft_wait_ms"] == pytest.approx(15 / 16 * 0.5 * 29 * step)
+    # alone, nothing is in flight: the poll comes with the first step
+    alone = estimate_prepared(Prepared(slow, EFF, consts()), SHAPE, 1)
+    assert alone.breakdown["ttft_wait_ms"] == 0.0

@@ -120,7 +120,9 @@ def _ttft(p: Prepared, r: _Req, b: float, step: float, prefill_share: float, coh
     the engine, the own prompt in chunks (sharing steps with the other b-1 decodes when the engine mixes
     them), and the vision encoder.
 
-    The wait: a request arriving among b-1 others finds a step in flight (half a step, on average) and,
+    The wait: a request arriving among b-1 others finds a step in flight (half a step, on average; with
+    SGLang's `--scheduler-recv-interval k` the scheduler looks for new requests every k decode steps, so
+    an arrival waits k/2 steps to be seen) and,
     a fraction rho = prefill_share/step of the time, other prompts being prefilled ahead of it. Prompts
     are served first come first served, so that wait is the M/D/1 queue's rho·S / (2(1-rho)) for a
     prompt of S seconds, at most the b-1 prompts of the other requests. Alone (b = 1) nothing waits.
@@ -135,7 +137,7 @@ def _ttft(p: Prepared, r: _Req, b: float, step: float, prefill_share: float, coh
     if cohort:
         wait = (b - 1.0) / 2.0 * service
     else:
-        wait = others * 0.5 * step + min(rho * service / (2.0 * (1.0 - rho)), (b - 1.0) * service)
+        wait = others * 0.5 * p.eng.recv_interval * step + min(rho * service / (2.0 * (1.0 - rho)), (b - 1.0) * service)
     return (p.request_s + wait + prefill + vision, prefill, vision, mem * n_chunks, comp * n_chunks,
             comm * n_chunks, wait)
 

@@ -34,6 +34,9 @@ class EngineConsts:
     """GPUs with less usable memory get the smaller defaults below (vLLM: < 70 GiB)."""
     small_max_num_seqs: int = 0
     small_chunk_tokens: int = 0
+    recv_interval: int = 1
+    """Decode steps between the scheduler's polls for new requests (SGLang `--scheduler-recv-interval`,
+    default 1; a prefill step makes it poll at once: 0.5.23 managers/scheduler_components/recv_skipper.py)."""
 
 
 Version = tuple[int, ...]
