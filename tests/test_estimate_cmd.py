@@ -28,6 +28,11 @@ def test_json_output_has_contract_keys(invoke: Callable[..., Result]) -> None:
     memory_keys = {"weights", "kv_cache", "recurrent_state", "activations_workspace"}
     assert memory_keys <= set(out["breakdown"]["memory_gb"])
     assert {"compute", "memory", "communication"} <= set(out["breakdown"]["decode_ms"])
+    # the step's parts add up (each rounded to 3 decimals)
+    d = out["breakdown"]["decode_ms"]
+    parts = max(d["memory"], d["compute"]) + d["communication"] + d["engine_overhead"] + d["per_request"] \
+        + d["mtp_draft"] + d["interleaved_prefill"]
+    assert d["per_request"] > 0 and parts == pytest.approx(d["step"], abs=0.005)
     assert out["output_tokens_per_s"] == out["output_tokens_per_s_per_gpu"]
     res2 = invoke(*BASE, "--precision", "fp8", "--tp", "2", "--batch", "32", "--format", "json")
     two = json.loads(res2.output)

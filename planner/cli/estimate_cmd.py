@@ -37,6 +37,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "decode_compute_ms": ("decode_ms", "compute"),
     "decode_comm_ms": ("decode_ms", "communication"),
     "step_overhead_ms": ("decode_ms", "engine_overhead"),
+    "step_sequences_ms": ("decode_ms", "per_request"),
     "draft_ms": ("decode_ms", "mtp_draft"),
     "prefill_share_ms": ("decode_ms", "interleaved_prefill"),
     "step_ms": ("decode_ms", "step"),
