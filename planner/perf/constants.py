@@ -36,7 +36,8 @@ class EngineConsts:
     small_chunk_tokens: int = 0
     recv_interval: int = 1
     """Decode steps between the scheduler's polls for new requests (SGLang `--scheduler-recv-interval`,
-    default 1; a prefill step makes it poll at once: 0.5.23 managers/scheduler_components/recv_skipper.py)."""
+    default 1; a prefill step makes it poll at once: 0.5.23 managers/scheduler_components/recv_skipper.py,
+    the same rule as 0.5.5.post3 managers/scheduler_recv_skipper.py)."""
 
 
 Version = tuple[int, ...]
